@@ -1,0 +1,45 @@
+package dev.delora.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.delora.core.target.TargetSpec;
+
+/**
+ * The configuration of one adapter method, immutable and validated on construction.
+ *
+ * <p>Field names follow Hugging Face PEFT's config of the same method, so {@code adapter_config.json} maps one to one.
+ * Each method lives in its own package ({@code lora}, {@code delora}, …) with its config and its {@link LinearAdapter}.
+ */
+public interface AdapterConfig {
+
+    /**
+     * Returns the method's PEFT type as written in {@code adapter_config.json} (e.g. {@code "LORA"}).
+     *
+     * @return the PEFT type name
+     */
+    String peftType();
+
+    /**
+     * Returns the default rank.
+     *
+     * @return the rank r
+     */
+    int r();
+
+    /**
+     * Returns which modules get adapters and which are trained in full.
+     *
+     * @return the target specification
+     */
+    TargetSpec targets();
+
+    /**
+     * Creates the adapter for one targeted {@code Linear} and initialises its parameters.
+     *
+     * @param modulePath the module's dotted path (resolves rank/alpha/lambda patterns)
+     * @param weight the frozen base weight {@code W} of shape {@code [out, in]}
+     * @param manager the manager that will own the adapter's arrays (the model's)
+     * @return the initialised adapter
+     */
+    LinearAdapter create(String modulePath, NDArray weight, NDManager manager);
+}

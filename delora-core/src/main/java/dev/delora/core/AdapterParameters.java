@@ -1,0 +1,57 @@
+package dev.delora.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+
+/** Shared helpers for creating and initialising adapter parameters. */
+public final class AdapterParameters {
+
+    /** Squared-norm floor: {@code sqrt(max(Σv², 1e-8))} equals PEFT's {@code clamp(‖v‖, 1e-4)} with finite gradients. */
+    public static final float SQUARED_NORM_FLOOR = 1e-8f;
+
+    private AdapterParameters() {}
+
+    /**
+     * Wraps an initialised array as a trainable parameter.
+     *
+     * @param name the parameter name
+     * @param array its initial value (owned by the parameter from now on)
+     * @return the parameter, with gradients enabled
+     */
+    public static Parameter trainable(String name, NDArray array) {
+        array.setName(name);
+        array.setRequiresGradient(true);
+        return Parameter.builder()
+                .setName(name)
+                .setType(Parameter.Type.WEIGHT)
+                .optArray(array)
+                .optRequiresGrad(true)
+                .build();
+    }
+
+    /**
+     * Draws PyTorch's default {@code nn.Linear} weight init, {@code kaiming_uniform_(a=√5)}: U(−1/√fanIn, 1/√fanIn).
+     *
+     * @param manager the owner of the new array
+     * @param shape the shape; the fan-in is its last dimension
+     * @return a new float32 array
+     */
+    public static NDArray kaimingUniform(NDManager manager, Shape shape) {
+        float bound = (float) (1.0 / Math.sqrt(shape.get(shape.dimension() - 1)));
+        return manager.randomUniform(-bound, bound, shape, DataType.FLOAT32);
+    }
+
+    /**
+     * Computes L2 norms along an axis with a floor that keeps the gradient finite at zero.
+     *
+     * @param v the array
+     * @param axis the axis reduced
+     * @return {@code sqrt(max(Σ v², 1e-8))} along {@code axis}
+     */
+    public static NDArray safeNorm(NDArray v, int axis) {
+        return v.square().sum(new int[] {axis}).maximum(SQUARED_NORM_FLOOR).sqrt();
+    }
+}

@@ -1,0 +1,214 @@
+package dev.delora.core.delora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import dev.delora.core.AdapterParameters;
+import dev.delora.core.LinearAdapter;
+import dev.delora.core.LoraFactors;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A DeLoRA branch. With {@code sᵢ = (λ/r)/(‖aᵢ‖‖bᵢ‖)} and {@code w = ‖W_{:,j}‖} (fixed at creation):
+ * {@code Δy = B·(s ⊙ A·(w ⊙ x))}, and in {@link DeloraInit#PAPER} mode minus the same term of the frozen copies C, D
+ * (which share λ, so ΔW = 0 at start and ∂L/∂λ = 0 at step 0).
+ *
+ * <p>The dense ΔW is never built in the forward pass. Norms are floored at 1e-4 (PEFT's clamp) through
+ * {@link AdapterParameters#safeNorm}, which keeps gradients finite when B = 0.
+ */
+public final class DeloraAdapter implements LinearAdapter {
+
+    /** State-dict key of A {@code [r, in]}, as PEFT saves it. */
+    public static final String A = "delora_A";
+    /** State-dict key of B {@code [out, r]}. */
+    public static final String B = "delora_B";
+    /** State-dict key of λ {@code [1]}. */
+    public static final String LAMBDA = "delora_lambda";
+    /** State-dict key of the input-column norms of W {@code [in]}. */
+    public static final String W_NORM = "delora_w_norm";
+    /** State-dict key of the frozen copy of A (paper mode; the official code's name). */
+    public static final String C = "frozen_C";
+    /** State-dict key of the frozen copy of B (paper mode; the official code's name). */
+    public static final String D = "frozen_D";
+
+    private final Parameter a;
+    private final Parameter b;
+    private final Parameter lambda;
+    private final NDArray wNorm;
+    private final NDArray c;
+    private final NDArray d;
+    /** 1/(‖cᵢ‖‖dᵢ‖): C and D never change, so this is computed once. */
+    private final NDArray cdInverseNorms;
+    private final float dropout;
+    private final int rank;
+
+    private DeloraAdapter(Parameter a, Parameter b, Parameter lambda, NDArray wNorm, NDArray c, NDArray d, float dropout) {
+        this.a = a;
+        this.b = b;
+        this.lambda = lambda;
+        this.wNorm = wNorm;
+        this.c = c;
+        this.d = d;
+        this.dropout = dropout;
+        this.rank = (int) a.getArray().getShape().get(0);
+        this.cdInverseNorms = c == null
+                ? null
+                : AdapterParameters.safeNorm(c, 1).mul(AdapterParameters.safeNorm(d, 0)).pow(-1);
+    }
+
+    static DeloraAdapter initialise(DeloraConfig config, String path, NDArray weight, NDManager manager) {
+        int r = config.rankFor(path);
+        long out = weight.getShape().get(0);
+        long in = weight.getShape().get(1);
+        NDArray a = AdapterParameters.kaimingUniform(manager, new Shape(r, in));
+        NDArray b = config.init() == DeloraInit.ZERO_B
+                ? manager.zeros(new Shape(out, r), DataType.FLOAT32)
+                : AdapterParameters.kaimingUniform(manager, new Shape(out, r));
+        // deep copies: the official code aliases C/D with A/B (`frozen_C.data = delora_A.weight.data`), which
+        // silently makes ΔW ≡ 0 on any run that does not move the model to another device
+        NDArray c = config.init() == DeloraInit.PAPER ? a.duplicate() : null;
+        NDArray d = config.init() == DeloraInit.PAPER ? b.duplicate() : null;
+        return new DeloraAdapter(
+                AdapterParameters.trainable(A, a),
+                AdapterParameters.trainable(B, b),
+                AdapterParameters.trainable(LAMBDA, manager.create(new float[] {config.lambdaFor(path)})),
+                columnNorms(weight, manager),
+                c,
+                d,
+                config.moduleDropout());
+    }
+
+    /**
+     * Restores an adapter from saved state (the values are copied into new arrays on {@code manager}).
+     *
+     * @param state the saved arrays keyed by {@link #A}, {@link #B}, {@link #LAMBDA}, {@link #W_NORM} and, in paper
+     *     mode, {@link #C} and {@link #D}
+     * @param dropout the adapter-input dropout
+     * @param manager the owner of the new arrays
+     * @return the adapter
+     */
+    public static DeloraAdapter restore(Map<String, NDArray> state, float dropout, NDManager manager) {
+        NDArray c = state.get(C);
+        NDArray d = state.get(D);
+        if ((c == null) != (d == null)) {
+            throw new IllegalArgumentException("A DeLoRA paper-mode adapter needs both " + C + " and " + D);
+        }
+        return new DeloraAdapter(
+                AdapterParameters.trainable(A, copy(state, A, manager)),
+                AdapterParameters.trainable(B, copy(state, B, manager)),
+                AdapterParameters.trainable(LAMBDA, copy(state, LAMBDA, manager)),
+                copy(state, W_NORM, manager),
+                c == null ? null : copy(state, C, manager),
+                d == null ? null : copy(state, D, manager),
+                dropout);
+    }
+
+    private static NDArray copy(Map<String, NDArray> state, String key, NDManager manager) {
+        NDArray v = state.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("DeLoRA state is missing '" + key + "'; found " + state.keySet());
+        }
+        return manager.create(v.toType(DataType.FLOAT32, false).toFloatArray(), v.getShape());
+    }
+
+    private static NDArray columnNorms(NDArray weight, NDManager manager) {
+        NDArray norms = weight.toType(DataType.FLOAT32, false).norm(new int[] {0});
+        norms.attach(manager);
+        return norms;
+    }
+
+    /**
+     * Tells whether this adapter subtracts frozen copies (paper mode).
+     *
+     * @return true in {@link DeloraInit#PAPER} mode
+     */
+    public boolean hasFrozenCopies() {
+        return c != null;
+    }
+
+    @Override
+    public Map<String, Parameter> parameters() {
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        m.put(A, a);
+        m.put(B, b);
+        m.put(LAMBDA, lambda);
+        return m;
+    }
+
+    @Override
+    public Map<String, NDArray> buffers() {
+        Map<String, NDArray> m = new LinkedHashMap<>();
+        m.put(W_NORM, wNorm);
+        if (c != null) {
+            m.put(C, c);
+            m.put(D, d);
+        }
+        return m;
+    }
+
+    /** sᵢ = (λ/r)/(‖aᵢ‖‖bᵢ‖) for the trainable pair. */
+    private NDArray scales(NDArray av, NDArray bv, NDArray lambdaValue) {
+        NDArray norms = AdapterParameters.safeNorm(av, 1).mul(AdapterParameters.safeNorm(bv, 0));
+        return lambdaValue.div(rank).div(norms);
+    }
+
+    @Override
+    public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
+        NDArray av = values.apply(a);
+        NDArray bv = values.apply(b);
+        NDArray lambdaValue = values.apply(lambda);
+        NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        h = h.mul(onDevice(wNorm, x));
+        NDArray s = scales(av, bv, lambdaValue);
+        if (c == null) {
+            NDArray t = Linear.linear(h, av).singletonOrThrow().mul(s);
+            return Linear.linear(t, bv).singletonOrThrow();
+        }
+        // one pair of matmuls for both terms: [A; C] down, [B, D] up with scales [s, -λ/r·1/(‖c‖‖d‖)]
+        NDArray sc = lambdaValue.div(rank).mul(onDevice(cdInverseNorms, x)).neg();
+        NDArray down = av.concat(onDevice(c, x), 0);
+        NDArray up = bv.concat(onDevice(d, x), 1);
+        NDArray t = Linear.linear(h, down).singletonOrThrow().mul(s.concat(sc, 0));
+        return Linear.linear(t, up).singletonOrThrow();
+    }
+
+    private static NDArray onDevice(NDArray buffer, NDArray x) {
+        return buffer.getDevice().equals(x.getDevice()) ? buffer : buffer.toDevice(x.getDevice(), false);
+    }
+
+    @Override
+    public LoraFactors toLora() {
+        NDArray av = a.getArray();
+        NDArray bv = b.getArray();
+        NDArray lambdaValue = lambda.getArray();
+        NDArray w = wNorm.expandDims(0);
+        NDArray s = scales(av, bv, lambdaValue);
+        NDArray loraB = bv.mul(s.expandDims(0));
+        NDArray loraA = av.mul(w);
+        if (c != null) {
+            NDArray sc = lambdaValue.div(rank).mul(cdInverseNorms).neg();
+            loraB = loraB.concat(d.mul(sc.expandDims(0)), 1);
+            loraA = loraA.concat(c.mul(w), 0);
+        }
+        return new LoraFactors(loraA, loraB, 1f);
+    }
+
+    @Override
+    public void close() {
+        LinearAdapter.super.close();
+        if (cdInverseNorms != null) {
+            cdInverseNorms.close();
+        }
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+}

@@ -1,0 +1,230 @@
+package dev.delora.djl.inject;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.delora.core.LinearAdapter;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@link Linear} with adapters: {@code y = W x + b + Σ_{active, unmerged} ΔWₖ x}.
+ *
+ * <p>It extends {@code Linear} so that it fits the fields that built-in blocks type as {@code Linear}, and it shares the
+ * original block's {@code weight} and {@code bias} {@link Parameter} objects (same names), so merging writes straight
+ * into the original and unloading just puts the original block back. Adapter parameters are registered under PEFT's
+ * in-memory names ({@code lora_A.default.weight}, {@code delora_lambda.default}).
+ *
+ * <p>Adapters compute in float32; a half-precision base is cast at the boundary.
+ */
+public final class AdaptedLinear extends Linear {
+
+    private final Linear base;
+    private final Parameter weight;
+    private final Parameter bias;
+    private final long units;
+    private final LinkedHashMap<String, LinearAdapter> adapters = new LinkedHashMap<>();
+    private final List<String> active = new ArrayList<>();
+    private final List<String> merged = new ArrayList<>();
+    private boolean disabled;
+
+    /**
+     * Wraps an initialised {@code Linear}.
+     *
+     * @param base the original block; its parameters are shared, not copied
+     * @throws IllegalArgumentException if the block has no initialised weight
+     */
+    public AdaptedLinear(Linear base) {
+        super(Linear.builder().setUnits(unitsOf(base)).optBias(base.getDirectParameters().contains("bias")));
+        this.base = base;
+        this.weight = base.getDirectParameters().get("weight");
+        this.bias = base.getDirectParameters().get("bias");
+        this.units = weight.getArray().getShape().get(0);
+        parameters.clear(); // drop the fresh, never-initialised weight/bias that Linear's constructor registered
+        parameters.put("weight", weight);
+        if (bias != null) {
+            parameters.put("bias", bias);
+        }
+        inputShapes = base.getInputShapes();
+        outputDataTypes = base.getOutputDataTypes();
+    }
+
+    private static long unitsOf(Linear linear) {
+        Parameter w = linear.getDirectParameters().get("weight");
+        if (w == null || !w.isInitialized()) {
+            throw new IllegalArgumentException("Linear block is not initialised; initialise the model (e.g. "
+                    + "block.initialize(manager, DataType.FLOAT32, inputShape)) or load its weights before injecting");
+        }
+        return w.getArray().getShape().get(0);
+    }
+
+    /**
+     * Returns the original block this one wraps.
+     *
+     * @return the plain {@code Linear}
+     */
+    public Linear base() {
+        return base;
+    }
+
+    /**
+     * Returns the frozen base weight {@code W [out, in]}.
+     *
+     * @return the weight parameter (shared with {@link #base()})
+     */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /**
+     * Returns the adapters by name, in insertion order.
+     *
+     * @return an unmodifiable view
+     */
+    public Map<String, LinearAdapter> adapters() {
+        return Collections.unmodifiableMap(adapters);
+    }
+
+    /**
+     * Returns the names of adapters currently merged into {@code W}, in merge order.
+     *
+     * @return an unmodifiable view
+     */
+    public List<String> mergedAdapters() {
+        return Collections.unmodifiableList(merged);
+    }
+
+    /**
+     * Returns the DJL parameter name an adapter parameter is registered under: PEFT's in-memory name, which puts the
+     * adapter name before a trailing {@code .weight}.
+     *
+     * @param key the state-dict key, e.g. {@code lora_A.weight}
+     * @param adapter the adapter name
+     * @return e.g. {@code lora_A.default.weight}
+     */
+    public static String parameterName(String key, String adapter) {
+        return key.endsWith(".weight")
+                ? key.substring(0, key.length() - ".weight".length()) + "." + adapter + ".weight"
+                : key + "." + adapter;
+    }
+
+    void addAdapter(String name, LinearAdapter adapter) {
+        if (adapters.containsKey(name)) {
+            throw new IllegalStateException("Module already has an adapter named '" + name + "'");
+        }
+        Shape w = weight.getArray().getShape();
+        try (var f = adapter.toLora()) {
+            if (f.a().getShape().get(1) != w.get(1) || f.b().getShape().get(0) != w.get(0)) {
+                throw new IllegalArgumentException("Adapter '" + name + "' has shapes A " + f.a().getShape() + ", B "
+                        + f.b().getShape() + " that do not fit the base weight " + w);
+            }
+        }
+        adapters.put(name, adapter);
+        adapter.parameters().forEach((key, p) -> parameters.put(parameterName(key, name), p));
+    }
+
+    LinearAdapter removeAdapter(String name) {
+        LinearAdapter adapter = adapters.remove(name);
+        if (adapter != null) {
+            active.remove(name);
+            adapter.parameters().keySet().forEach(key -> parameters.remove(parameterName(key, name)));
+        }
+        return adapter;
+    }
+
+    void setActive(Set<String> names) {
+        active.clear();
+        adapters.keySet().stream().filter(names::contains).forEach(active::add);
+    }
+
+    void setDisabled(boolean disabled) {
+        this.disabled = disabled;
+    }
+
+    void merge(String name) {
+        if (merged.contains(name)) {
+            throw new IllegalStateException("Adapter '" + name + "' is already merged; unmerge it first");
+        }
+        NDArray w = weight.getArray();
+        try (NDArray delta = adapters.get(name).deltaWeight()) {
+            NDArray cast = delta.toType(w.getDataType(), false);
+            if (cast.isInfinite().logicalOr(cast.isNaN()).any().getBoolean()) {
+                throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights");
+            }
+            w.addi(cast);
+            if (cast != delta) {
+                cast.close();
+            }
+        }
+        merged.add(name);
+    }
+
+    void unmerge(String name) {
+        if (!merged.contains(name)) {
+            throw new IllegalStateException("Adapter '" + name + "' is not merged");
+        }
+        NDArray w = weight.getArray();
+        try (NDArray delta = adapters.get(name).deltaWeight()) {
+            NDArray cast = delta.toType(w.getDataType(), false);
+            w.subi(cast);
+            if (cast != delta) {
+                cast.close();
+            }
+        }
+        merged.remove(name);
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.singletonOrThrow();
+        Device device = x.getDevice();
+        NDArray y = linear(x, parameterStore.getValue(weight, device, training),
+                        parameterStore.getValue(bias, device, training))
+                .singletonOrThrow();
+        if (disabled) {
+            return new NDList(y);
+        }
+        NDArray x32 = null;
+        for (String name : active) {
+            if (merged.contains(name)) {
+                continue;
+            }
+            if (x32 == null) {
+                x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+            }
+            NDArray dy = adapters.get(name).forward(x32, p -> parameterStore.getValue(p, device, training), training);
+            y = y.add(dy.getDataType() == y.getDataType() ? dy : dy.toType(y.getDataType(), false));
+        }
+        return new NDList(y);
+    }
+
+    @Override
+    public PairList<String, Shape> describeInput() {
+        return base.describeInput();
+    }
+
+    @Override
+    public void prepare(Shape[] inputShapes) {
+        // every parameter already holds an array: nothing to shape
+    }
+
+    @Override
+    protected void saveMetadata(DataOutputStream os) throws IOException {
+        os.writeLong(units);
+        os.writeLong(weight.getArray().getShape().get(1));
+        os.write(base.describeInput().get(0).getValue().getEncoded());
+    }
+}

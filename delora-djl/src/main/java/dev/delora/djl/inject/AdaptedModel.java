@@ -1,0 +1,496 @@
+package dev.delora.djl.inject;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import dev.delora.core.AdapterConfig;
+import dev.delora.core.LinearAdapter;
+import dev.delora.core.target.TargetSelector;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The handle on a DJL model with adapters, like PEFT's {@code PeftModel}: adapters by name, the active one,
+ * merge/unmerge, unload and the trainable-parameter report.
+ *
+ * <p>Injection finds {@code Linear} blocks by PEFT-style dotted paths ({@link BlockTree}), swaps in an
+ * {@link AdaptedLinear} wherever the tree refers to the original (child lists and fields) and freezes every parameter
+ * that is neither the active adapter's nor in {@code modules_to_save}. Every operation validates first and changes the
+ * model only when it can complete.
+ *
+ * <p>{@code modules_to_save} are trained in place (as the DeLoRA and LoRA-XS reference code does), not as PEFT's
+ * per-adapter copies, so they are shared by all adapters of the model.
+ *
+ * <p>DJL's {@code Model.newTrainer} unfreezes every parameter of a model that came from {@code Model.load}; call
+ * {@link #applyTrainability()} after creating a DJL trainer.
+ */
+public final class AdaptedModel {
+
+    /** The adapter name used when none is given, as in PEFT. */
+    public static final String DEFAULT_ADAPTER = "default";
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdaptedModel.class);
+
+    private final Block root;
+    private final LinkedHashMap<String, AdapterConfig> configs = new LinkedHashMap<>();
+    private final LinkedHashMap<String, AdaptedLinear> modules = new LinkedHashMap<>();
+    private String activeAdapter;
+    private boolean disabled;
+    private boolean unloaded;
+
+    private AdaptedModel(Block root) {
+        this.root = root;
+    }
+
+    /**
+     * Injects an adapter named {@value #DEFAULT_ADAPTER} into a model's block.
+     *
+     * @param model the model; its block must be initialised
+     * @param config the adapter config
+     * @return the handle
+     */
+    public static AdaptedModel inject(Model model, AdapterConfig config) {
+        return inject(model.getBlock(), config, DEFAULT_ADAPTER);
+    }
+
+    /**
+     * Injects an adapter named {@value #DEFAULT_ADAPTER} into a block tree.
+     *
+     * @param root the root block; targeted modules must be initialised
+     * @param config the adapter config
+     * @return the handle
+     */
+    public static AdaptedModel inject(Block root, AdapterConfig config) {
+        return inject(root, config, DEFAULT_ADAPTER);
+    }
+
+    /**
+     * Injects a named adapter into a block tree and makes it the active, trainable one.
+     *
+     * @param root the root block; targeted modules must be initialised
+     * @param config the adapter config
+     * @param adapterName the adapter's name
+     * @return the handle
+     * @throws IllegalArgumentException if nothing matches, a match is not a {@code Linear}, or a module to save does
+     *     not exist; the model is unchanged then
+     */
+    public static AdaptedModel inject(Block root, AdapterConfig config, String adapterName) {
+        for (BlockTree.Node node : BlockTree.nodes(root).values()) {
+            if (node.block() instanceof AdaptedLinear) {
+                throw new IllegalStateException("The model already has adapters (module '" + node.path()
+                        + "'); add more through the AdaptedModel that injected them (addAdapter)");
+            }
+        }
+        AdaptedModel model = new AdaptedModel(root);
+        model.addAdapter(adapterName, config);
+        model.setAdapter(adapterName);
+        return model;
+    }
+
+    /**
+     * Returns the root block (adapted in place).
+     *
+     * @return the root block
+     */
+    public Block block() {
+        return root;
+    }
+
+    /**
+     * Returns the adapted modules by dotted path.
+     *
+     * @return an unmodifiable view
+     */
+    public Map<String, AdaptedLinear> adaptedModules() {
+        return Collections.unmodifiableMap(modules);
+    }
+
+    /**
+     * Returns the adapter configs by adapter name.
+     *
+     * @return an unmodifiable view
+     */
+    public Map<String, AdapterConfig> adapters() {
+        return Collections.unmodifiableMap(configs);
+    }
+
+    /**
+     * Returns the active adapter's name.
+     *
+     * @return the name
+     */
+    public String activeAdapter() {
+        return activeAdapter;
+    }
+
+    /**
+     * Adds another adapter (PEFT's {@code add_adapter}); it is not made active.
+     *
+     * @param name a new adapter name
+     * @param config its config
+     * @throws IllegalArgumentException if the name is taken or the targets are invalid; the model is unchanged then
+     */
+    public void addAdapter(String name, AdapterConfig config) {
+        checkOpen();
+        if (name == null || name.isEmpty() || name.contains(".")) {
+            throw new IllegalArgumentException("Adapter names must be non-empty and contain no '.', got '" + name + "'");
+        }
+        if (configs.containsKey(name)) {
+            throw new IllegalArgumentException("An adapter named '" + name + "' already exists; adapters: "
+                    + configs.keySet());
+        }
+        Map<String, BlockTree.Node> nodes = BlockTree.nodes(root);
+        Map<String, Linear> targets = selectTargets(nodes, config);
+        checkModulesToSave(nodes, new TargetSelector(config.targets()));
+
+        Map<String, LinearAdapter> created = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Linear> e : targets.entrySet()) {
+                Parameter w = e.getValue().getDirectParameters().get("weight");
+                if (w == null || !w.isInitialized()) {
+                    throw new IllegalArgumentException("Module '" + e.getKey() + "' is not initialised; initialise "
+                            + "the model or load its weights before injecting adapters");
+                }
+                NDArray weight = w.getArray();
+                created.put(e.getKey(), config.create(e.getKey(), weight, weight.getManager()));
+            }
+        } catch (RuntimeException ex) {
+            created.values().forEach(AdaptedModel::close);
+            throw ex;
+        }
+
+        Map<Block, Block> swaps = new IdentityHashMap<>();
+        Map<String, AdaptedLinear> wrappers = new LinkedHashMap<>();
+        for (Map.Entry<String, Linear> e : targets.entrySet()) {
+            Linear linear = e.getValue();
+            AdaptedLinear wrapper = linear instanceof AdaptedLinear a ? a : new AdaptedLinear(linear);
+            if (wrapper != linear) {
+                swaps.put(linear, wrapper);
+            }
+            wrappers.put(e.getKey(), wrapper);
+        }
+        try {
+            BlockTree.replace(root, swaps);
+        } catch (RuntimeException ex) {
+            created.values().forEach(AdaptedModel::close);
+            throw ex;
+        }
+        wrappers.forEach((path, wrapper) -> {
+            wrapper.addAdapter(name, created.get(path));
+            wrapper.setDisabled(disabled);
+            modules.putIfAbsent(path, wrapper);
+        });
+        configs.put(name, config);
+        if (activeAdapter != null) {
+            applyTrainability();
+        }
+    }
+
+    private Map<String, Linear> selectTargets(Map<String, BlockTree.Node> nodes, AdapterConfig config) {
+        TargetSelector selector = new TargetSelector(config.targets());
+        boolean allLinear = config.targets().targetModules().isAllLinear();
+        Map<String, Linear> targets = new LinkedHashMap<>();
+        for (BlockTree.Node node : nodes.values()) {
+            String path = node.path();
+            if (path.isEmpty() || !selector.isTarget(path)) {
+                continue;
+            }
+            if (node.block() instanceof Linear linear) {
+                targets.put(path, linear);
+            } else if (!allLinear) {
+                throw new IllegalArgumentException("Target module '" + path + "' is a "
+                        + node.block().getClass().getName() + ", but only ai.djl.nn.core.Linear modules can be "
+                        + "adapted; narrow target_modules " + config.targets().targetModules());
+            }
+        }
+        if (targets.isEmpty()) {
+            List<String> linears = nodes.values().stream()
+                    .filter(n -> n.block() instanceof Linear)
+                    .map(BlockTree.Node::path)
+                    .toList();
+            throw new IllegalArgumentException("No module matches target_modules " + config.targets().targetModules()
+                    + " (exclude_modules " + config.targets().excludeModules() + ", layers_to_transform "
+                    + config.targets().layersToTransform() + "). Linear modules in this model: " + linears);
+        }
+        return targets;
+    }
+
+    private static void checkModulesToSave(Map<String, BlockTree.Node> nodes, TargetSelector selector) {
+        for (String name : selector.spec().modulesToSave()) {
+            if (nodes.keySet().stream().noneMatch(p -> !p.isEmpty() && TargetSelector.namesModuleToSave(name, p))) {
+                throw new IllegalArgumentException("modules_to_save entry '" + name + "' matches no module; modules: "
+                        + nodes.keySet().stream().filter(p -> !p.isEmpty()).toList());
+            }
+        }
+    }
+
+    /**
+     * Makes an adapter the active one (PEFT's {@code set_adapter}); merged adapters are unmerged first.
+     *
+     * @param name the adapter name
+     */
+    public void setAdapter(String name) {
+        checkOpen();
+        requireAdapter(name);
+        if (isMerged()) {
+            LOG.warn("Unmerging adapters before switching the active adapter to '{}'", name);
+            unmerge();
+        }
+        activeAdapter = name;
+        for (AdaptedLinear m : modules.values()) {
+            m.setActive(Set.of(name));
+        }
+        applyTrainability();
+    }
+
+    /**
+     * Runs the base model without adapters until the returned handle is closed (PEFT's {@code disable_adapter()}).
+     * Merged adapters are unmerged first, since they cannot be switched off otherwise.
+     *
+     * @return a handle whose {@code close()} re-enables the adapters
+     */
+    public AutoCloseable disableAdapters() {
+        checkOpen();
+        if (isMerged()) {
+            unmerge();
+        }
+        setDisabled(true);
+        return () -> setDisabled(false);
+    }
+
+    private void setDisabled(boolean value) {
+        disabled = value;
+        modules.values().forEach(m -> m.setDisabled(value));
+    }
+
+    /**
+     * Deletes an adapter and frees its arrays; modules left without adapters are unwrapped. Deleting the active adapter
+     * activates the first remaining one.
+     *
+     * @param name the adapter name
+     * @throws IllegalStateException if it is the only adapter (use {@link #unload()})
+     */
+    public void deleteAdapter(String name) {
+        checkOpen();
+        requireAdapter(name);
+        if (configs.size() == 1) {
+            throw new IllegalStateException("Cannot delete '" + name + "', the only adapter; use unload() to get the "
+                    + "plain model back");
+        }
+        Map<Block, Block> unwrap = new IdentityHashMap<>();
+        List<String> emptied = new ArrayList<>();
+        for (Map.Entry<String, AdaptedLinear> e : modules.entrySet()) {
+            AdaptedLinear m = e.getValue();
+            if (m.mergedAdapters().contains(name)) {
+                m.unmerge(name);
+            }
+            LinearAdapter removed = m.removeAdapter(name);
+            if (removed != null) {
+                close(removed);
+            }
+            if (m.adapters().isEmpty()) {
+                unwrap.put(m, m.base());
+                emptied.add(e.getKey());
+            }
+        }
+        BlockTree.replace(root, unwrap);
+        emptied.forEach(modules::remove);
+        configs.remove(name);
+        if (name.equals(activeAdapter)) {
+            setAdapter(configs.keySet().iterator().next());
+        } else {
+            applyTrainability();
+        }
+    }
+
+    /**
+     * Merges adapters into the base weights ({@code W += ΔW}, computed in float32). With no names, merges the active
+     * adapter.
+     *
+     * @param names adapter names
+     * @throws IllegalStateException if an adapter is already merged; nothing is merged then
+     */
+    public void merge(String... names) {
+        checkOpen();
+        List<String> list = names.length == 0 ? List.of(activeAdapter) : List.of(names);
+        for (String n : list) {
+            requireAdapter(n);
+            for (AdaptedLinear m : modules.values()) {
+                if (m.mergedAdapters().contains(n)) {
+                    throw new IllegalStateException("Adapter '" + n + "' is already merged; unmerge() first");
+                }
+            }
+        }
+        for (String n : list) {
+            for (AdaptedLinear m : modules.values()) {
+                if (m.adapters().containsKey(n)) {
+                    m.merge(n);
+                }
+            }
+        }
+    }
+
+    /** Subtracts every merged adapter from the base weights again, last merged first. */
+    public void unmerge() {
+        checkOpen();
+        if (!isMerged()) {
+            LOG.warn("No adapter is merged; nothing to unmerge");
+            return;
+        }
+        for (AdaptedLinear m : modules.values()) {
+            List<String> merged = new ArrayList<>(m.mergedAdapters());
+            Collections.reverse(merged);
+            merged.forEach(m::unmerge);
+        }
+    }
+
+    /**
+     * Tells whether any adapter is merged into the base weights.
+     *
+     * @return true if a merge is in effect
+     */
+    public boolean isMerged() {
+        return modules.values().stream().anyMatch(m -> !m.mergedAdapters().isEmpty());
+    }
+
+    /**
+     * Merges the active adapter (unless already merged) and returns the plain model with the merged weights
+     * (PEFT's {@code merge_and_unload}). This handle cannot be used afterwards.
+     *
+     * @return the root block, now without adapters
+     */
+    public Block mergeAndUnload() {
+        checkOpen();
+        boolean activeMerged = modules.values().stream().anyMatch(m -> m.mergedAdapters().contains(activeAdapter));
+        if (!activeMerged) {
+            merge(activeAdapter);
+        }
+        return removeWrappers();
+    }
+
+    /**
+     * Unmerges everything and returns the plain original model (PEFT's {@code unload}). This handle cannot be used
+     * afterwards.
+     *
+     * @return the root block, now without adapters
+     */
+    public Block unload() {
+        checkOpen();
+        if (isMerged()) {
+            unmerge();
+        }
+        return removeWrappers();
+    }
+
+    private Block removeWrappers() {
+        Map<Block, Block> unwrap = new IdentityHashMap<>();
+        modules.values().forEach(m -> unwrap.put(m, m.base()));
+        BlockTree.replace(root, unwrap);
+        for (AdaptedLinear m : modules.values()) {
+            for (String name : new ArrayList<>(m.adapters().keySet())) {
+                close(m.removeAdapter(name));
+            }
+        }
+        modules.clear();
+        unloaded = true;
+        return root;
+    }
+
+    /**
+     * Freezes every parameter except the active adapter's and those of {@code modules_to_save}. Injection does this;
+     * call it again after anything that unfreezes parameters (DJL's {@code Model.newTrainer} on a loaded model).
+     */
+    public void applyTrainability() {
+        checkOpen();
+        Set<Parameter> trainable = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (AdaptedLinear m : modules.values()) {
+            LinearAdapter a = m.adapters().get(activeAdapter);
+            if (a != null) {
+                trainable.addAll(a.parameters().values());
+            }
+        }
+        trainable.addAll(modulesToSaveParameters().values());
+        for (Parameter p : BlockTree.parameters(root).values()) {
+            p.freeze(!trainable.contains(p));
+        }
+    }
+
+    /**
+     * Returns the parameters of the active adapter's {@code modules_to_save}, keyed by state-dict name.
+     *
+     * @return parameter key to parameter
+     */
+    public Map<String, Parameter> modulesToSaveParameters() {
+        TargetSelector selector = new TargetSelector(configs.get(activeAdapter).targets());
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        Set<String> savedModules = BlockTree.nodes(root).keySet().stream()
+                .filter(p -> !p.isEmpty() && selector.isModuleToSave(p))
+                .collect(Collectors.toCollection(LinkedHashSet::new));
+        BlockTree.parameters(root).forEach((key, p) -> {
+            String module = key.substring(0, Math.max(0, key.lastIndexOf('.')));
+            if (savedModules.contains(module)) {
+                out.put(key, p);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Counts trainable and total parameter scalars (PEFT's {@code get_nb_trainable_parameters}).
+     *
+     * @return the counts, with a per-module breakdown of trainable scalars
+     */
+    public TrainableParameters trainableParameters() {
+        checkOpen();
+        long total = 0;
+        long trainable = 0;
+        Map<String, Long> perModule = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : BlockTree.parameters(root).entrySet()) {
+            Parameter p = e.getValue();
+            long n = p.isInitialized() ? p.getArray().size() : 0;
+            total += n;
+            if (p.requiresGradient()) {
+                trainable += n;
+                String key = e.getKey();
+                String module = modules.keySet().stream()
+                        .filter(m -> key.startsWith(m + "."))
+                        .findFirst()
+                        .orElse(key.substring(0, Math.max(0, key.lastIndexOf('.'))));
+                perModule.merge(module, n, Long::sum);
+            }
+        }
+        return new TrainableParameters(trainable, total, perModule);
+    }
+
+    /** Prints {@link #trainableParameters()} to standard output, as PEFT's {@code print_trainable_parameters}. */
+    public void printTrainableParameters() {
+        System.out.println(trainableParameters()); // NOPMD - this is the method's purpose
+    }
+
+    private void requireAdapter(String name) {
+        if (!configs.containsKey(name)) {
+            throw new IllegalArgumentException("No adapter named '" + name + "'; adapters: " + configs.keySet());
+        }
+    }
+
+    private void checkOpen() {
+        if (unloaded) {
+            throw new IllegalStateException("The adapters were unloaded; this AdaptedModel can no longer be used");
+        }
+    }
+
+    private static void close(LinearAdapter adapter) {
+        adapter.close();
+    }
+}

@@ -1,0 +1,39 @@
+package dev.delora.djl.inject;
+
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Parameter counts of an adapted model, like PEFT's {@code get_nb_trainable_parameters}.
+ *
+ * @param trainable the number of scalars that receive gradients
+ * @param total the number of scalars in all parameters (adapter buffers such as DeLoRA's norms are not parameters)
+ * @param perModule trainable scalars per adapted module or module to save, by dotted path
+ */
+public record TrainableParameters(long trainable, long total, Map<String, Long> perModule) {
+
+    /** Copies the map. */
+    public TrainableParameters {
+        perModule = Map.copyOf(perModule);
+    }
+
+    /**
+     * Returns the trainable share in percent.
+     *
+     * @return 100·trainable/total
+     */
+    public double percent() {
+        return total == 0 ? 0 : 100.0 * trainable / total;
+    }
+
+    /**
+     * Formats the summary exactly as PEFT's {@code print_trainable_parameters}.
+     *
+     * @return e.g. {@code trainable params: 887,042 || all params: 125,534,212 || trainable%: 0.7066}
+     */
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f",
+                trainable, total, percent());
+    }
+}
