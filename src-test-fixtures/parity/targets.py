@@ -25,6 +25,8 @@ import copy
 import json
 import os
 
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # all inputs are local; never touch the Hub
+
 import torch
 from torch import nn
 import peft
