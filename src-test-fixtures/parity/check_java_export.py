@@ -1,0 +1,135 @@
+"""Check a folder written by the Java side against PEFT / transformers.
+
+    python check_java_export.py EXPORT_DIR --base BASE_DIR [--logits FILE] [--golden FILE] [--tol 1e-4]
+
+EXPORT_DIR is either
+  * a PEFT adapter folder (adapter_config.json + adapter_model.safetensors), loaded onto BASE_DIR with
+    PeftModel.from_pretrained, or
+  * a merged Hugging Face folder (config.json + model.safetensors), loaded with
+    AutoModelForSequenceClassification.from_pretrained; its tensor names/shapes must equal BASE_DIR's.
+
+The logits the Java side computed live in java_logits.safetensors (default: EXPORT_DIR/java_logits.safetensors,
+else a java_logits.safetensors next to EXPORT_DIR): key `logits` [N, num_labels] float32, optionally `input_ids`
+and `attention_mask` [N, T] (int32 or int64). Without input_ids the inputs of the fixture golden.safetensors are used.
+
+Prints max |logit difference|. Exit status: 0 when <= tol, 1 when above tol, 2 when the folder itself is wrong
+(missing/unexpected/misshapen tensors, unloadable config, missing files).
+"""
+import argparse
+import json
+import os
+import sys
+
+# Everything is local; never let transformers/peft try the Hub (e.g. to resolve base_model_name_or_path).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file
+from transformers import AutoModelForSequenceClassification
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_GOLDEN = os.path.join(HERE, "..", "src", "main", "resources", "dev", "delora", "fixtures", "peft",
+                              "golden.safetensors")
+
+
+def fail(msg, code=2):
+    print(f"FAIL: {msg}")
+    sys.exit(code)
+
+
+def shapes(path):
+    with safe_open(path, "pt") as f:
+        return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+
+
+def load_merged(export_dir, base_dir):
+    st = os.path.join(export_dir, "model.safetensors")
+    if not os.path.exists(os.path.join(export_dir, "config.json")) or not os.path.exists(st):
+        fail(f"{export_dir}: expected adapter_config.json (adapter) or config.json + model.safetensors (merged)")
+    if base_dir:
+        want, got = shapes(os.path.join(base_dir, "model.safetensors")), shapes(st)
+        missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+        bad = sorted(k for k in set(want) & set(got) if want[k] != got[k])
+        if missing or extra or bad:
+            fail(f"{st}: tensors differ from base; missing {missing}, unexpected {extra}, "
+                 f"shape mismatch {[(k, want[k], got[k]) for k in bad]}")
+    model, info = AutoModelForSequenceClassification.from_pretrained(
+        export_dir, attn_implementation="eager", output_loading_info=True)
+    problems = {k: v for k, v in info.items() if v}
+    if problems:
+        fail(f"{export_dir}: transformers loading problems {problems}")
+    return model
+
+
+def load_adapter(export_dir, base_dir):
+    from peft import PeftConfig, PeftModel, get_peft_model_state_dict
+
+    if not base_dir:
+        fail("an adapter folder needs --base BASE_DIR")
+    st = os.path.join(export_dir, "adapter_model.safetensors")
+    if not os.path.exists(st):
+        fail(f"{st} is missing")
+    config = PeftConfig.from_pretrained(export_dir)
+    if str(config.task_type) not in ("SEQ_CLS", "TaskType.SEQ_CLS"):
+        fail(f"{export_dir}: task_type {config.task_type!r}; this checker handles SEQ_CLS adapters only")
+    base = AutoModelForSequenceClassification.from_pretrained(base_dir, attn_implementation="eager")
+    model = PeftModel.from_pretrained(base, export_dir)
+    # PEFT only warns on missing keys (leaving fresh init in place); be strict: the file must hold exactly the
+    # tensors PEFT itself would save for this config, with the same shapes.
+    want = {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model, save_embedding_layers=False).items()}
+    got = shapes(st)
+    missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+    bad = sorted(k for k in set(want) & set(got) if want[k] != got[k])
+    if missing or extra or bad:
+        fail(f"{st}: tensors differ from what PEFT saves for this adapter_config; missing {missing}, "
+             f"unexpected {extra}, shape mismatch {[(k, want[k], got[k]) for k in bad]}")
+    return model
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("export_dir")
+    ap.add_argument("--base", help="base model folder (config.json + model.safetensors)")
+    ap.add_argument("--logits", help="java_logits.safetensors (default: in or next to EXPORT_DIR)")
+    ap.add_argument("--golden", default=DEFAULT_GOLDEN, help="inputs used when the logits file has no input_ids")
+    ap.add_argument("--tol", type=float, default=1e-4)
+    args = ap.parse_args()
+
+    export_dir = os.path.normpath(args.export_dir)
+    logits_path = args.logits
+    if logits_path is None:
+        for cand in (os.path.join(export_dir, "java_logits.safetensors"),
+                     os.path.join(os.path.dirname(export_dir), "java_logits.safetensors")):
+            if os.path.exists(cand):
+                logits_path = cand
+                break
+        else:
+            fail(f"no java_logits.safetensors in or next to {export_dir}")
+    java = load_file(logits_path)
+    if "logits" not in java:
+        fail(f"{logits_path}: no 'logits' tensor (keys {sorted(java)})")
+    src = java if "input_ids" in java else load_file(args.golden)
+    ids = src["input_ids"].to(torch.long)
+    mask = src["attention_mask"].to(torch.long) if "attention_mask" in src else torch.ones_like(ids)
+
+    is_adapter = os.path.exists(os.path.join(export_dir, "adapter_config.json"))
+    model = load_adapter(export_dir, args.base) if is_adapter else load_merged(export_dir, args.base)
+    model.eval()
+    with torch.no_grad():
+        ref = model(input_ids=ids, attention_mask=mask).logits.float()
+    got = java["logits"].float()
+    if tuple(got.shape) != tuple(ref.shape):
+        fail(f"{logits_path}: logits shape {tuple(got.shape)}, expected {tuple(ref.shape)}")
+    diff = (got - ref).abs().max().item()
+    kind = "adapter" if is_adapter else "merged"
+    print(json.dumps({"export": export_dir, "kind": kind, "logits_file": logits_path,
+                      "max_abs_diff": diff, "tol": args.tol}))
+    if not diff <= args.tol:  # also catches NaN
+        print(f"FAIL: max |logit difference| {diff:.3g} > {args.tol:g}")
+        sys.exit(1)
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()
