@@ -65,6 +65,23 @@ public final class LoraAdapter implements LinearAdapter {
     }
 
     /**
+     * Builds a LoRA adapter holding given factors (copied): the exact target of every method's conversion.
+     *
+     * @param factors the factors; A {@code [k, in]}, B {@code [out, k]}
+     * @param dropout the adapter-input dropout
+     * @param manager the owner of the new arrays
+     * @return a trainable LoRA adapter of rank k
+     */
+    public static LoraAdapter fromFactors(LoraFactors factors, float dropout, NDManager manager) {
+        NDArray a = factors.a().toType(DataType.FLOAT32, true);
+        NDArray b = factors.b().toType(DataType.FLOAT32, true);
+        a.attach(manager);
+        b.attach(manager);
+        return new LoraAdapter(AdapterParameters.trainable(A, a), AdapterParameters.trainable(B, b),
+                factors.scaling(), dropout);
+    }
+
+    /**
      * Returns the scaling applied to {@code B·A}.
      *
      * @return α/r or α/√r

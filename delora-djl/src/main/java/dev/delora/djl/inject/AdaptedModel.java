@@ -7,6 +7,9 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.LoraFactors;
+import dev.delora.core.lora.LoraAdapter;
+import dev.delora.core.lora.LoraConfig;
 import dev.delora.core.target.TargetSelector;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -405,6 +408,60 @@ public final class AdaptedModel {
         modules.clear();
         unloaded = true;
         return root;
+    }
+
+    /**
+     * Replaces an adapter, in every module, by its exact plain-LoRA form ({@code LinearAdapter.toLora}): SoRA keeps only
+     * its live gates (pruning), DeLoRA folds its normalisation and λ into B, LoRA-XS multiplies R into B. Outputs are
+     * unchanged; the adapter can then be saved for, or merged like, any PEFT LoRA. The converted adapter has no
+     * dropout.
+     *
+     * @param name the adapter name
+     * @return the new config and the rank and size of every module before and after
+     * @throws IllegalStateException if the adapter is merged
+     */
+    public LoraConversion convertToLora(String name) {
+        checkOpen();
+        requireAdapter(name);
+        AdapterConfig old = configs.get(name);
+        Map<String, Integer> before = new LinkedHashMap<>();
+        Map<String, Integer> after = new LinkedHashMap<>();
+        Map<String, LinearAdapter> converted = new LinkedHashMap<>();
+        long paramsBefore = 0;
+        long paramsAfter = 0;
+        LoraConfig.Builder builder = LoraConfig.builder().targetModules(old.targets().targetModules())
+                .excludeModules(old.targets().excludeModules())
+                .modulesToSave(old.targets().modulesToSave().toArray(String[]::new));
+        for (Map.Entry<String, AdaptedLinear> e : modules.entrySet()) {
+            LinearAdapter a = e.getValue().adapters().get(name);
+            if (a == null) {
+                continue;
+            }
+            if (e.getValue().mergedAdapters().contains(name)) {
+                throw new IllegalStateException("Adapter '" + name + "' is merged; unmerge() before converting it");
+            }
+            NDArray w = e.getValue().weight().getArray();
+            LoraAdapter lora;
+            try (LoraFactors f = a.toLora()) {
+                lora = LoraAdapter.fromFactors(f, 0f, w.getManager());
+            }
+            converted.put(e.getKey(), lora);
+            before.put(e.getKey(), a.rank());
+            after.put(e.getKey(), lora.rank());
+            paramsBefore += a.parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+            paramsAfter += lora.parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+            builder.rankPattern(e.getKey(), lora.rank()).alphaPattern(e.getKey(), lora.scaling() * lora.rank());
+        }
+        LoraConfig config = builder.r(after.values().stream().mapToInt(Integer::intValue).max().orElse(1)).build();
+        converted.forEach((path, lora) -> {
+            AdaptedLinear m = modules.get(path);
+            close(m.removeAdapter(name));
+            m.addAdapter(name, lora);
+            m.setActive(Set.of(activeAdapter));
+        });
+        configs.put(name, config);
+        applyTrainability();
+        return new LoraConversion(config, before, after, paramsBefore, paramsAfter);
     }
 
     /**
