@@ -1,0 +1,370 @@
+package dev.delora.djl.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A training loop for adapter fine-tuning that users call from their own code (not DJL's {@code Trainer}).
+ *
+ * <p>Each micro-batch runs in its own {@link NDManager} sub-manager: the {@link BatchFactory} creates the batch's
+ * arrays there, and the forward pass, loss and backward intermediates die with it, so native memory stays flat
+ * across steps. Gradients accumulate over {@code gradientAccumulation} micro-batches (each loss divided by that
+ * count), are optionally clipped by global norm over every trainable parameter of the block, then the optimizer
+ * steps at the {@link LinearWarmupDecay} factor, the after-step hook runs (SoRA's gate optimizer), and all gradients
+ * are zeroed. After every epoch the evaluator runs and the best epoch (strictly greater selection metric) is kept.
+ *
+ * <p>Blocks must not leak per-step arrays into long-lived managers: an op whose first operand is a parameter array
+ * allocates its result in the parameter's manager, so adapter code should move such temporaries to the input's
+ * manager.
+ *
+ * @param <S> the host-side description of a batch (indices, token ids, …) turned into arrays per step
+ */
+public final class AdapterTrainer<S> {
+
+    /**
+     * The arrays of one micro-batch.
+     *
+     * @param inputs model inputs
+     * @param labels targets handed to the loss
+     * @param size number of examples (for throughput)
+     */
+    public record Batch(NDList inputs, NDArray labels, int size) {
+
+        /** Validates presence and size. */
+        public Batch {
+            Objects.requireNonNull(inputs, "inputs");
+            Objects.requireNonNull(labels, "labels");
+            if (size < 1) {
+                throw new IllegalArgumentException("Batch size must be >= 1, got " + size);
+            }
+        }
+    }
+
+    /**
+     * Turns a batch description into arrays inside the step's manager.
+     *
+     * @param <S> batch description type
+     */
+    @FunctionalInterface
+    public interface BatchFactory<S> {
+
+        /**
+         * Creates the arrays of a batch.
+         *
+         * @param stepManager the micro-batch's manager; create every array here
+         * @param spec the description
+         * @return the batch
+         */
+        Batch create(NDManager stepManager, S spec);
+    }
+
+    /** The task loss. */
+    @FunctionalInterface
+    public interface LossFunction {
+
+        /**
+         * Computes the mean loss of a batch.
+         *
+         * @param outputs the block's outputs
+         * @param labels the batch labels
+         * @return a scalar
+         */
+        NDArray compute(NDList outputs, NDArray labels);
+    }
+
+    /** An extra differentiable loss term computed inside the collector, e.g. SoRA's {@code η·mean|g|}. */
+    @FunctionalInterface
+    public interface ExtraLoss {
+
+        /**
+         * Computes the term.
+         *
+         * @param stepManager the micro-batch's manager (attach results here)
+         * @return a scalar added to the task loss
+         */
+        NDArray compute(NDManager stepManager);
+    }
+
+    /** Runs after each optimizer step, before gradients are zeroed, e.g. SoRA's gate optimizer. */
+    @FunctionalInterface
+    public interface StepHook {
+
+        /**
+         * Called once per optimizer step.
+         *
+         * @param step 0-based index of the step just taken
+         * @param lrFactor the schedule factor that step used
+         */
+        void afterStep(int step, double lrFactor);
+    }
+
+    /** Evaluates the model after an epoch. */
+    @FunctionalInterface
+    public interface Evaluator {
+
+        /**
+         * Computes validation metrics.
+         *
+         * @param epoch 0-based epoch just finished
+         * @return metric name to value; must contain the selection metric
+         */
+        Map<String, Double> evaluate(int epoch);
+    }
+
+    /** Called when an epoch becomes the best so far, e.g. to save a checkpoint or evaluate on test. */
+    @FunctionalInterface
+    public interface BestListener {
+
+        /**
+         * Called with the new best.
+         *
+         * @param epoch 0-based epoch
+         * @param metrics its validation metrics
+         */
+        void onNewBest(int epoch, Map<String, Double> metrics);
+    }
+
+    /**
+     * Metrics of one epoch.
+     *
+     * @param epoch 0-based epoch
+     * @param steps optimizer steps done by its end
+     * @param meanLoss mean training loss of its micro-batches
+     * @param metrics validation metrics (empty without an evaluator)
+     */
+    public record EpochResult(int epoch, int steps, double meanLoss, Map<String, Double> metrics) {}
+
+    /**
+     * Outcome of {@link #fit}.
+     *
+     * @param steps optimizer steps taken
+     * @param bestEpoch the first epoch with the highest selection metric, −1 if none beat the baseline
+     * @param bestMetrics that epoch's metrics (empty if none)
+     * @param epochs per-epoch results
+     * @param stepLosses mean loss of each optimizer step's micro-batches
+     */
+    public record Result(int steps, int bestEpoch, Map<String, Double> bestMetrics, List<EpochResult> epochs,
+            List<Double> stepLosses) {}
+
+    private final Block block;
+    private final AdamW optimizer;
+    private final LossFunction loss;
+    private final TrainingConfig config;
+    private ExtraLoss extraLoss;
+    private StepHook afterStep;
+    private Evaluator evaluator;
+    private BestListener bestListener;
+    private final List<Parameter> trainable = new ArrayList<>();
+    private final List<Parameter> notInOptimizer = new ArrayList<>();
+
+    /**
+     * Creates a trainer.
+     *
+     * @param block the model (initialised; trainable parameters marked)
+     * @param optimizer the optimizer over (a subset of) the block's trainable parameters
+     * @param loss the task loss
+     * @param config the run settings
+     */
+    public AdapterTrainer(Block block, AdamW optimizer, LossFunction loss, TrainingConfig config) {
+        this.block = Objects.requireNonNull(block, "block");
+        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.loss = Objects.requireNonNull(loss, "loss");
+        this.config = Objects.requireNonNull(config, "config");
+        Set<Parameter> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+        owned.addAll(optimizer.parameters());
+        for (Parameter p : block.getParameters().values()) {
+            if (p.requiresGradient()) {
+                trainable.add(p);
+                if (!owned.contains(p)) {
+                    notInOptimizer.add(p);
+                }
+            }
+        }
+    }
+
+    /**
+     * Sets an extra loss term.
+     *
+     * @param term the term, or null
+     * @return this
+     */
+    public AdapterTrainer<S> extraLoss(ExtraLoss term) {
+        this.extraLoss = term;
+        return this;
+    }
+
+    /**
+     * Sets a hook run after every optimizer step.
+     *
+     * @param hook the hook, or null
+     * @return this
+     */
+    public AdapterTrainer<S> afterStep(StepHook hook) {
+        this.afterStep = hook;
+        return this;
+    }
+
+    /**
+     * Sets the per-epoch evaluator.
+     *
+     * @param eval the evaluator, or null
+     * @return this
+     */
+    public AdapterTrainer<S> evaluator(Evaluator eval) {
+        this.evaluator = eval;
+        return this;
+    }
+
+    /**
+     * Sets the new-best listener.
+     *
+     * @param listener the listener, or null
+     * @return this
+     */
+    public AdapterTrainer<S> onNewBest(BestListener listener) {
+        this.bestListener = listener;
+        return this;
+    }
+
+    /**
+     * Optimizer steps the run will take for a given epoch length.
+     *
+     * @param batchesPerEpoch micro-batches per epoch
+     * @return the schedule's total
+     */
+    public int totalSteps(int batchesPerEpoch) {
+        int perEpoch = (batchesPerEpoch + config.gradientAccumulation() - 1) / config.gradientAccumulation();
+        long total = (long) perEpoch * config.epochs();
+        if (config.maxSteps() > 0) {
+            total = Math.min(total, config.maxSteps());
+        }
+        return Math.toIntExact(total);
+    }
+
+    /**
+     * Trains on the same list of batch descriptions every epoch.
+     *
+     * @param batches the batch descriptions of one epoch
+     * @param factory creates a batch's arrays
+     * @return the run's outcome
+     */
+    public Result fit(List<S> batches, BatchFactory<S> factory) {
+        return fit(epoch -> batches, batches.size(), factory);
+    }
+
+    /**
+     * Trains, asking for each epoch's batch descriptions (e.g. a fresh shuffle per epoch).
+     *
+     * @param epochData epoch index to that epoch's batch descriptions
+     * @param batchesPerEpoch micro-batches per epoch (for the schedule's length)
+     * @param factory creates a batch's arrays
+     * @return the run's outcome
+     */
+    public Result fit(java.util.function.IntFunction<? extends Iterable<S>> epochData, int batchesPerEpoch,
+            BatchFactory<S> factory) {
+        if (batchesPerEpoch < 1) {
+            throw new IllegalArgumentException("fit needs at least one batch per epoch, got " + batchesPerEpoch);
+        }
+        int total = totalSteps(batchesPerEpoch);
+        LrSchedule schedule = LinearWarmupDecay.ofRatio(config.warmupRatio(), total);
+        int accum = config.gradientAccumulation();
+        Progress progress = new Progress(config.progress(), config.logEvery(), total);
+        List<EpochResult> epochs = new ArrayList<>();
+        List<Double> stepLosses = new ArrayList<>();
+        int step = 0;
+        int bestEpoch = -1;
+        double best = config.selectionBaseline();
+        Map<String, Double> bestMetrics = Map.of();
+        NDArray first = trainable.isEmpty() ? null : trainable.get(0).getArray();
+        try (NDManager root = first == null ? NDManager.newBaseManager() : NDManager.newBaseManager(first.getDevice())) {
+            root.setName("AdapterTrainer");
+            ParameterStore store = new ParameterStore(root, false);
+            for (int epoch = 0; epoch < config.epochs() && step < total; epoch++) {
+                double epochLoss = 0;
+                int epochMicro = 0;
+                int micro = 0;
+                double pendingLoss = 0;
+                int pendingSamples = 0;
+                var it = epochData.apply(epoch).iterator();
+                while (it.hasNext() && step < total) {
+                    S spec = it.next();
+                    double value;
+                    int size;
+                    try (NDManager sub = root.newSubManager()) {
+                        Batch batch = factory.create(sub, spec);
+                        size = batch.size();
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            NDList out = block.forward(store, batch.inputs(), true);
+                            NDArray l = loss.compute(out, batch.labels());
+                            if (extraLoss != null) {
+                                l = l.add(extraLoss.compute(sub));
+                            }
+                            value = l.getFloat();
+                            gc.backward(accum == 1 ? l : l.div((float) accum));
+                        }
+                    }
+                    micro++;
+                    epochMicro++;
+                    epochLoss += value;
+                    pendingLoss += value;
+                    pendingSamples += size;
+                    boolean lastOfEpoch = !it.hasNext();
+                    if (micro == accum || lastOfEpoch) {
+                        double factor = schedule.factor(step);
+                        if (!Double.isNaN(config.maxGradNorm())) {
+                            GradientClipping.clipGradNorm(trainable, config.maxGradNorm());
+                        }
+                        optimizer.step(factor);
+                        if (afterStep != null) {
+                            afterStep.afterStep(step, factor);
+                        }
+                        AdamW.zeroGradients(notInOptimizer);
+                        stepLosses.add(pendingLoss / micro);
+                        step++;
+                        progress.step(step, epoch, epochLoss / epochMicro, optimizer.learningRate(0, factor),
+                                pendingSamples);
+                        micro = 0;
+                        pendingLoss = 0;
+                        pendingSamples = 0;
+                    }
+                }
+                progress.endEpoch();
+                Map<String, Double> metrics = evaluator == null ? Map.of() : Map.copyOf(evaluator.evaluate(epoch));
+                if (evaluator != null) {
+                    Double v = metrics.get(config.selectionMetric());
+                    if (v == null) {
+                        throw new IllegalStateException("Evaluator returned no '" + config.selectionMetric()
+                                + "' (the selection metric); it returned " + metrics.keySet());
+                    }
+                    if (v > best) {
+                        best = v;
+                        bestEpoch = epoch;
+                        bestMetrics = metrics;
+                        if (bestListener != null) {
+                            bestListener.onNewBest(epoch, metrics);
+                        }
+                    }
+                    progress.line("epoch " + epoch + " " + new LinkedHashMap<>(metrics)
+                            + (bestEpoch == epoch ? " (best)" : ""));
+                }
+                epochs.add(new EpochResult(epoch, step, epochMicro == 0 ? Double.NaN : epochLoss / epochMicro,
+                        metrics));
+            }
+        }
+        return new Result(step, bestEpoch, bestMetrics, List.copyOf(epochs), List.copyOf(stepLosses));
+    }
+}
