@@ -1,10 +1,13 @@
 package dev.delora.core;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import java.util.function.Supplier;
 
 /** Shared helpers for creating and initialising adapter parameters. */
 public final class AdapterParameters {
@@ -53,5 +56,27 @@ public final class AdapterParameters {
      */
     public static NDArray safeNorm(NDArray v, int axis) {
         return v.square().sum(new int[] {axis}).maximum(SQUARED_NORM_FLOOR).sqrt();
+    }
+
+    /**
+     * Runs a computation on parameter or buffer arrays and hands its results to the manager of {@code anchor} (the
+     * step's input).
+     *
+     * <p>DJL allocates an op's result in the manager of its first operand. Math that starts from a parameter (norms,
+     * scales, concatenations) would otherwise leave its temporaries in the model's manager on every step and grow
+     * native memory without bound. The intermediates are closed here; autograd keeps what backward needs.
+     *
+     * @param anchor an array whose manager owns the results (normally the layer input)
+     * @param computation the computation; fetch parameter values before calling, not inside
+     * @return the results, attached to {@code anchor}'s manager
+     */
+    public static NDList inStepScope(NDArray anchor, Supplier<NDList> computation) {
+        NDList out;
+        try (NDScope scope = new NDScope()) {
+            out = computation.get();
+            NDScope.unregister(out);
+        }
+        out.attach(anchor.getManager());
+        return out;
     }
 }

@@ -1,6 +1,7 @@
 package dev.delora.core.delora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -164,18 +165,24 @@ public final class DeloraAdapter implements LinearAdapter {
         NDArray bv = values.apply(b);
         NDArray lambdaValue = values.apply(lambda);
         NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-        h = h.mul(onDevice(wNorm, x));
-        NDArray s = scales(av, bv, lambdaValue);
         if (c == null) {
-            NDArray t = Linear.linear(h, av).singletonOrThrow().mul(s);
+            // duplicate: the scope hands its results to the step, and the buffer itself must stay with the model
+            NDList w = AdapterParameters.inStepScope(x,
+                    () -> new NDList(onDevice(wNorm, x).duplicate(), scales(av, bv, lambdaValue)));
+            NDArray t = Linear.linear(h.mul(w.get(0)), av).singletonOrThrow().mul(w.get(1));
             return Linear.linear(t, bv).singletonOrThrow();
         }
-        // one pair of matmuls for both terms: [A; C] down, [B, D] up with scales [s, -λ/r·1/(‖c‖‖d‖)]
-        NDArray sc = lambdaValue.div(rank).mul(onDevice(cdInverseNorms, x)).neg();
-        NDArray down = av.concat(onDevice(c, x), 0);
-        NDArray up = bv.concat(onDevice(d, x), 1);
-        NDArray t = Linear.linear(h, down).singletonOrThrow().mul(s.concat(sc, 0));
-        return Linear.linear(t, up).singletonOrThrow();
+        // one pair of matmuls for both terms: [A; C] down, [B, D] up, scales [s, −(λ/r)/(‖cᵢ‖‖dᵢ‖)]
+        NDList w = AdapterParameters.inStepScope(x, () -> {
+            NDArray sc = lambdaValue.div(rank).mul(onDevice(cdInverseNorms, x)).neg();
+            return new NDList(
+                    onDevice(wNorm, x).duplicate(),
+                    av.concat(onDevice(c, x), 0),
+                    bv.concat(onDevice(d, x), 1),
+                    scales(av, bv, lambdaValue).concat(sc, 0));
+        });
+        NDArray t = Linear.linear(h.mul(w.get(0)), w.get(1)).singletonOrThrow().mul(w.get(3));
+        return Linear.linear(t, w.get(2)).singletonOrThrow();
     }
 
     private static NDArray onDevice(NDArray buffer, NDArray x) {

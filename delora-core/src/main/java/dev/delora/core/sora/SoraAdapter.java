@@ -1,6 +1,7 @@
 package dev.delora.core.sora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -113,7 +114,9 @@ public final class SoraAdapter implements LinearAdapter {
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
         NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-        NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow().mul(values.apply(gate).mul(scaling));
+        NDArray g = values.apply(gate);
+        NDArray scaledGate = AdapterParameters.inStepScope(x, () -> new NDList(g.mul(scaling))).head();
+        NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow().mul(scaledGate);
         return Linear.linear(t, values.apply(b)).singletonOrThrow();
     }
 
