@@ -170,12 +170,13 @@ public final class AdamW implements AutoCloseable {
                 double wd = assigned.group().weightDecay();
                 for (Parameter p : assigned.parameters().values()) {
                     NDArray array = p.getArray();
+                    // Lent to the step's manager so that the gradient/detached wrappers and every temporary land
+                    // there, never in the (possibly capped) model manager; it goes back when tmp closes.
+                    array.tempAttach(tmp);
                     State s = state.computeIfAbsent(p.getId(), id -> newState(array));
                     s.step++;
                     NDArray w = array.stopGradient();
-                    w.attach(tmp);
                     NDArray g = array.getGradient();
-                    g.attach(tmp);
                     s.m.tempAttach(tmp);
                     s.v.tempAttach(tmp);
                     if (wd != 0) {
@@ -202,10 +203,11 @@ public final class AdamW implements AutoCloseable {
     }
 
     static void zeroGradients(Iterable<Parameter> params) {
-        for (Parameter p : params) {
-            if (p.requiresGradient()) {
-                try (NDArray g = p.getArray().getGradient()) {
-                    g.muli(0f);
+        try (NDManager tmp = NDManager.newBaseManager()) {
+            for (Parameter p : params) {
+                if (p.requiresGradient()) {
+                    p.getArray().tempAttach(tmp);
+                    p.getArray().getGradient().muli(0f);
                 }
             }
         }

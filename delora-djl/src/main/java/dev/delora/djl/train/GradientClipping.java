@@ -5,7 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Global-norm gradient clipping, as {@code torch.nn.utils.clip_grad_norm_} (DJL's {@code optClipGrad} only clamps
@@ -29,8 +32,9 @@ public final class GradientClipping {
             throw new IllegalArgumentException("clipGradNorm maxNorm must be > 0, got " + maxNorm);
         }
         List<Parameter> trainable = new ArrayList<>();
+        Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Parameter p : parameters) {
-            if (p.requiresGradient()) {
+            if (p.requiresGradient() && seen.add(p)) {
                 trainable.add(p);
             }
         }
@@ -38,12 +42,13 @@ public final class GradientClipping {
             return 0.0;
         }
         NDArray first = trainable.get(0).getArray();
-        try (NDManager scope = first.getManager().newSubManager(first.getDevice())) {
+        try (NDManager scope = NDManager.newBaseManager(first.getDevice())) {
             List<NDArray> grads = new ArrayList<>();
             NDArray sumSq = null;
             for (Parameter p : trainable) {
+                // Lent to the scope so the gradient wrapper and temporaries never touch the model's manager.
+                p.getArray().tempAttach(scope);
                 NDArray g = p.getArray().getGradient();
-                g.attach(scope);
                 grads.add(g);
                 // torch takes per-tensor L2 norms, then the L2 norm of those: same order here.
                 NDArray n = g.norm();

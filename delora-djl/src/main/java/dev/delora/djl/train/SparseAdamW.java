@@ -95,10 +95,11 @@ public final class SparseAdamW implements AutoCloseable {
         NDArray sum = null;
         long numel = 0;
         for (NDArray g : gates) {
-            // g is a parameter: results of ops on it land in the parameter's manager unless moved to the step's.
-            NDArray a = g.abs();
-            a.attach(manager);
-            NDArray s = a.sum();
+            // Ops allocate their result in the first operand's manager; lending the gate array to the step's
+            // manager keeps the per-step temporaries out of the (long-lived) parameter manager. It goes back when
+            // the step's manager closes.
+            g.tempAttach(manager);
+            NDArray s = g.abs().sum();
             sum = sum == null ? s : sum.add(s);
             numel += g.size();
         }
@@ -150,6 +151,7 @@ public final class SparseAdamW implements AutoCloseable {
         try (NDManager tmp = stateManager.newSubManager()) {
             for (Parameter p : gates) {
                 NDArray array = p.getArray();
+                array.tempAttach(tmp); // see AdamW.step: keeps wrappers and temporaries out of the model manager
                 State s = state.computeIfAbsent(p.getId(), id -> {
                     NDArray m = array.zerosLike();
                     m.attach(stateManager);
@@ -159,9 +161,7 @@ public final class SparseAdamW implements AutoCloseable {
                 });
                 s.step++;
                 NDArray w = array.stopGradient();
-                w.attach(tmp);
                 NDArray g = array.getGradient();
-                g.attach(tmp);
                 s.m.tempAttach(tmp);
                 s.v.tempAttach(tmp);
                 s.m.muli((float) b1).addi(g.mul((float) (1 - b1)));
