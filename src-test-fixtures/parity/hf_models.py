@@ -7,6 +7,7 @@ on fixed padded inputs.
 
 Run: /work/venv/bin/python src-test-fixtures/parity/hf_models.py
 """
+import copy
 import json
 import os
 import shutil
@@ -122,8 +123,7 @@ def main():
     assert (sh / "model.safetensors.index.json").exists()
 
     # bf16 copy; its reference logits use the bf16-rounded weights computed in float32
-    bf = save_folder(bert.to(torch.bfloat16), "tiny-bert-bf16")
-    bert.to(torch.float32)
+    bf = save_folder(copy.deepcopy(bert).to(torch.bfloat16), "tiny-bert-bf16")
     bert_bf = BertForSequenceClassification.from_pretrained(bf, torch_dtype=torch.float32,
                                                             attn_implementation="eager").eval()
     with torch.no_grad():
