@@ -1,0 +1,381 @@
+package dev.delora.djl.hf;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * The building blocks of Hugging Face BERT / RoBERTa, one class per transformers module, each registering its
+ * children under transformers' names. Every projection is a plain {@link Linear} held in a non-final field, so an
+ * adapter can wrap it (swapping both the child entry and the field).
+ */
+final class HfLayers {
+
+    private HfLayers() {}
+
+    static Linear linear(int units) {
+        return Linear.builder().setUnits(units).optBias(true).build();
+    }
+
+    static NDArray call(Block b, ParameterStore ps, boolean training, PairList<String, Object> params,
+            NDArray... in) {
+        return b.forward(ps, new NDList(in), training, params).head();
+    }
+
+    static NDArray dropout(NDArray x, float p, boolean training) {
+        return training && p > 0 ? Dropout.dropout(x, p, true).head() : x;
+    }
+
+    static NDArray act(String name, NDArray x) {
+        return switch (name) {
+            case "gelu" -> Activation.gelu(x);
+            case "relu" -> Activation.relu(x);
+            // tanh approximation (transformers' NewGELUActivation / gelu_pytorch_tanh)
+            default -> x.mul(0.5f).mul(x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2 / Math.PI)).tanh()
+                    .add(1f));
+        };
+    }
+
+    /** transformers' nn.LayerNorm: parameters {@code weight} and {@code bias}, normalising the last axis. */
+    static final class HfLayerNorm extends HfModule {
+        private final Parameter weight;
+        private final Parameter bias;
+        private final int size;
+        private final float eps;
+
+        HfLayerNorm(int size, float eps) {
+            this.size = size;
+            this.eps = eps;
+            weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA)
+                    .optShape(new Shape(size)).build());
+            bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BETA)
+                    .optShape(new Shape(size)).build());
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray x = in.head();
+            return LayerNorm.layerNorm(x, new Shape(size), ps.getValue(weight, x.getDevice(), training),
+                    ps.getValue(bias, x.getDevice(), training), eps);
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[0]};
+        }
+    }
+
+    /** transformers' nn.Embedding: one parameter {@code weight} of shape (rows, dim). */
+    static final class HfEmbedding extends HfModule {
+        private final Parameter weight;
+        private final int dim;
+
+        HfEmbedding(int rows, int dim) {
+            this.dim = dim;
+            weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
+                    .optShape(new Shape(rows, dim)).build());
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray ids = in.head();
+            return Embedding.embedding(ids, ps.getValue(weight, ids.getDevice(), training), SparseFormat.DENSE);
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[0].add(dim)};
+        }
+    }
+
+    /** BertEmbeddings / RobertaEmbeddings: word + position + token type, LayerNorm, dropout. */
+    static final class Embeddings extends HfModule {
+        private final HfConfig cfg;
+
+        Embeddings(HfConfig cfg) {
+            this.cfg = cfg;
+            Shape ids = new Shape(1, 1);
+            child("word_embeddings", new HfEmbedding(cfg.vocabSize(), cfg.hiddenSize()), ids);
+            child("position_embeddings", new HfEmbedding(cfg.maxPositionEmbeddings(), cfg.hiddenSize()), ids);
+            child("token_type_embeddings", new HfEmbedding(cfg.typeVocabSize(), cfg.hiddenSize()), ids);
+            child("LayerNorm", new HfLayerNorm(cfg.hiddenSize(), cfg.layerNormEps()), new Shape(1, 1,
+                    cfg.hiddenSize()));
+        }
+
+        /** Inputs: input_ids (B,S), token_type_ids (B,S). */
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray ids = in.get(0);
+            NDArray types = in.get(1);
+            long seq = ids.getShape().get(1);
+            NDArray positions;
+            if ("roberta".equals(cfg.modelType())) {
+                // create_position_ids_from_input_ids: padding keeps padding_idx, tokens count from padding_idx + 1
+                NDArray mask = ids.neq(cfg.padTokenId()).toType(DataType.INT64, false);
+                positions = mask.cumSum(1).mul(mask).add(cfg.padTokenId());
+            } else {
+                positions = ids.getManager().arange(0, seq, 1, DataType.INT64, ids.getDevice()).reshape(1, seq);
+            }
+            long maxPos = cfg.maxPositionEmbeddings();
+            if (("roberta".equals(cfg.modelType()) ? seq + cfg.padTokenId() : seq - 1) >= maxPos) {
+                throw new IllegalArgumentException("sequence length " + seq + " exceeds max_position_embeddings "
+                        + maxPos + ("roberta".equals(cfg.modelType()) ? " (RoBERTa positions start at pad_token_id+1)"
+                        : ""));
+            }
+            NDArray h = call(childBlock("word_embeddings"), ps, training, params, ids)
+                    .add(call(childBlock("token_type_embeddings"), ps, training, params, types))
+                    .add(call(childBlock("position_embeddings"), ps, training, params, positions));
+            h = call(childBlock("LayerNorm"), ps, training, params, h);
+            return new NDList(dropout(h, cfg.hiddenDropoutProb(), training));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[0].add(cfg.hiddenSize())};
+        }
+    }
+
+    /** BertSelfAttention ("self"): query, key, value; scaled dot product with an additive mask. */
+    static final class SelfAttention extends HfModule {
+        private final HfConfig cfg;
+        Linear query;
+        Linear key;
+        Linear value;
+
+        SelfAttention(HfConfig cfg) {
+            this.cfg = cfg;
+            Shape in = new Shape(1, cfg.hiddenSize());
+            query = child("query", linear(cfg.hiddenSize()), in);
+            key = child("key", linear(cfg.hiddenSize()), in);
+            value = child("value", linear(cfg.hiddenSize()), in);
+        }
+
+        /** Inputs: hidden (B,S,H), additive mask (B,1,1,S). */
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray h = in.get(0);
+            NDArray mask = in.get(1);
+            long b = h.getShape().get(0);
+            long s = h.getShape().get(1);
+            int nh = cfg.numAttentionHeads();
+            int hd = cfg.headSize();
+            NDArray q = heads(call(query, ps, training, params, h), b, s, nh, hd);
+            NDArray k = heads(call(key, ps, training, params, h), b, s, nh, hd);
+            NDArray v = heads(call(value, ps, training, params, h), b, s, nh, hd);
+            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(hd)).add(mask);
+            NDArray probs = dropout(scores.softmax(-1), cfg.attentionProbsDropoutProb(), training);
+            NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, s, (long) nh * hd);
+            return new NDList(ctx);
+        }
+
+        private static NDArray heads(NDArray x, long b, long s, int nh, int hd) {
+            return x.reshape(b, s, nh, hd).transpose(0, 2, 1, 3);
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[0]};
+        }
+    }
+
+    /** BertSelfOutput / BertOutput: dense, dropout, residual, LayerNorm. */
+    static final class DenseResidualNorm extends HfModule {
+        private final HfConfig cfg;
+        Linear dense;
+
+        DenseResidualNorm(HfConfig cfg, int inFeatures) {
+            this.cfg = cfg;
+            dense = child("dense", linear(cfg.hiddenSize()), new Shape(1, inFeatures));
+            child("LayerNorm", new HfLayerNorm(cfg.hiddenSize(), cfg.layerNormEps()), new Shape(1, 1,
+                    cfg.hiddenSize()));
+        }
+
+        /** Inputs: sub-layer output, residual input. */
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray h = dropout(call(dense, ps, training, params, in.get(0)), cfg.hiddenDropoutProb(), training);
+            return new NDList(call(childBlock("LayerNorm"), ps, training, params, h.add(in.get(1))));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[1]};
+        }
+    }
+
+    /** BertAttention: "self" then "output". */
+    static final class Attention extends HfModule {
+        Attention(HfConfig cfg) {
+            Shape h = new Shape(1, 1, cfg.hiddenSize());
+            child("self", new SelfAttention(cfg), h);
+            child("output", new DenseResidualNorm(cfg, cfg.hiddenSize()), h);
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray ctx = childBlock("self").forward(ps, in, training, params).head();
+            return childBlock("output").forward(ps, new NDList(ctx, in.get(0)), training, params);
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[0]};
+        }
+    }
+
+    /** BertIntermediate: dense + activation. */
+    static final class Intermediate extends HfModule {
+        private final HfConfig cfg;
+        Linear dense;
+
+        Intermediate(HfConfig cfg) {
+            this.cfg = cfg;
+            dense = child("dense", linear(cfg.intermediateSize()), new Shape(1, cfg.hiddenSize()));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            return new NDList(act(cfg.hiddenAct(), call(dense, ps, training, params, in.head())));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[0].slice(0, inputs[0].dimension() - 1).add(cfg.intermediateSize())};
+        }
+    }
+
+    /** BertLayer: attention, intermediate, output. */
+    static final class Layer extends HfModule {
+        Layer(HfConfig cfg) {
+            Shape h = new Shape(1, 1, cfg.hiddenSize());
+            child("attention", new Attention(cfg), h);
+            child("intermediate", new Intermediate(cfg), h);
+            child("output", new DenseResidualNorm(cfg, cfg.intermediateSize()), new Shape(1, 1,
+                    cfg.intermediateSize()));
+        }
+
+        /** Inputs: hidden, additive mask. */
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray a = childBlock("attention").forward(ps, in, training, params).head();
+            NDArray i = call(childBlock("intermediate"), ps, training, params, a);
+            return childBlock("output").forward(ps, new NDList(i, a), training, params);
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[0]};
+        }
+    }
+
+    /** nn.ModuleList: children keyed "0", "1", ...; never called directly. */
+    static final class ModuleList extends HfModule {
+        ModuleList(HfConfig cfg) {
+            for (int i = 0; i < cfg.numHiddenLayers(); i++) {
+                child(Integer.toString(i), new Layer(cfg), new Shape(1, 1, cfg.hiddenSize()));
+            }
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            throw new UnsupportedOperationException("a ModuleList is iterated by its parent, not called");
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return inputs;
+        }
+    }
+
+    /** BertEncoder: the "layer" list applied in order. */
+    static final class Encoder extends HfModule {
+        Encoder(HfConfig cfg) {
+            child("layer", new ModuleList(cfg), new Shape(1, 1, cfg.hiddenSize()));
+        }
+
+        /** Inputs: hidden, additive mask. */
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray h = in.get(0);
+            for (Block layer : childBlock("layer").getChildren().values()) {
+                h = layer.forward(ps, new NDList(h, in.get(1)), training, params).head();
+            }
+            return new NDList(h);
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {inputs[0]};
+        }
+    }
+
+    /** BertPooler: dense + tanh on the first token. */
+    static final class Pooler extends HfModule {
+        Linear dense;
+        private final int hidden;
+
+        Pooler(HfConfig cfg) {
+            hidden = cfg.hiddenSize();
+            dense = child("dense", linear(cfg.hiddenSize()), new Shape(1, cfg.hiddenSize()));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray first = in.head().get(":, 0, :");
+            return new NDList(call(dense, ps, training, params, first).tanh());
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {new Shape(inputs[0].get(0), hidden)};
+        }
+    }
+
+    /** RobertaClassificationHead: first token, dropout, dense, tanh, dropout, out_proj. */
+    static final class RobertaClassificationHead extends HfModule {
+        private final HfConfig cfg;
+        Linear dense;
+        Linear outProj;
+
+        RobertaClassificationHead(HfConfig cfg) {
+            this.cfg = cfg;
+            dense = child("dense", linear(cfg.hiddenSize()), new Shape(1, cfg.hiddenSize()));
+            outProj = child("out_proj", linear(cfg.numLabels()), new Shape(1, cfg.hiddenSize()));
+        }
+
+        @Override
+        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
+                PairList<String, Object> params) {
+            NDArray x = dropout(in.head().get(":, 0, :"), cfg.headDropout(), training);
+            x = dropout(call(dense, ps, training, params, x).tanh(), cfg.headDropout(), training);
+            return new NDList(call(outProj, ps, training, params, x));
+        }
+
+        @Override
+        public Shape[] getOutputShapes(Shape[] inputs) {
+            return new Shape[] {new Shape(inputs[0].get(0), cfg.numLabels())};
+        }
+    }
+}
