@@ -31,7 +31,7 @@ class HfHubTest {
         Files.createDirectories(snap);
         Files.createDirectories(repo.resolve("refs"));
         Files.writeString(repo.resolve("refs/main"), COMMIT + "\n");
-        Path src = FixtureFolders.hf("tiny-bert-sharded");
+        Path src = Fixtures.dir("hf/tiny-bert-sharded");
         try (var files = Files.list(src)) {
             for (Path f : (Iterable<Path>) files::iterator) {
                 Files.copy(f, snap.resolve(f.getFileName()));
@@ -62,7 +62,7 @@ class HfHubTest {
         Files.createDirectories(snap);
         Files.createDirectories(cache.resolve("models--acme--half/refs"));
         Files.writeString(cache.resolve("models--acme--half/refs/main"), COMMIT);
-        Path src = FixtureFolders.hf("tiny-bert-sharded");
+        Path src = Fixtures.dir("hf/tiny-bert-sharded");
         Files.copy(src.resolve("config.json"), snap.resolve("config.json"));
         Files.copy(src.resolve("model.safetensors.index.json"), snap.resolve("model.safetensors.index.json"));
         Files.copy(src.resolve("model-00001-of-00002.safetensors"), snap.resolve("model-00001-of-00002.safetensors"));

@@ -61,7 +61,7 @@ class HfParityTest {
 
     @Test
     void bertHiddenStatesPoolerAndLogitsMatchTransformers() throws Exception {
-        var m = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-bert"), manager, null);
+        var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null);
         assertTrue(m.report().missingKeys().isEmpty(), m.report().toString());
         assertTrue(m.report().unexpectedKeys().isEmpty(), m.report().toString());
         Block base = BlockTree.modules(m.block()).get("bert");
@@ -74,7 +74,7 @@ class HfParityTest {
 
     @Test
     void robertaHiddenStatesAndLogitsMatchTransformers() throws Exception {
-        var m = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-roberta"), manager, null);
+        var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-roberta"), manager, null);
         assertTrue(m.report().missingKeys().isEmpty() && m.report().unexpectedKeys().isEmpty(),
                 m.report().toString());
         NDList out = run(BlockTree.modules(m.block()).get("roberta"), robertaInputs(), false);
@@ -85,7 +85,7 @@ class HfParityTest {
 
     @Test
     void robertaRegressionHasOneOutputAndMatches() throws Exception {
-        var m = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-roberta-regression"), manager, null);
+        var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-roberta-regression"), manager, null);
         assertEquals(ProblemType.REGRESSION, m.block().problemType());
         assertEquals(0.2f, m.config().headDropout(), 1e-7);
         NDArray logits = run(m.block(), robertaInputs(), false).head();
@@ -95,19 +95,19 @@ class HfParityTest {
 
     @Test
     void bf16AndShardedCheckpointsLoadToTheReferenceLogits() throws Exception {
-        var bf = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-bert-bf16"), manager, null);
+        var bf = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert-bf16"), manager, null);
         assertClose(golden.get("bert_bf16.logits"), run(bf.block(), bertInputs(), false).head(), "bf16 logits");
         // bf16 rounding must be visible, otherwise this test could not tell a bf16 load from an f32 one
         float shift = golden.get("bert_bf16.logits").sub(golden.get("bert.logits")).abs().max().getFloat();
         assertTrue(shift > 1e-3, "bf16 rounding changed logits by only " + shift);
-        var sh = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-bert-sharded"), manager, null);
+        var sh = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert-sharded"), manager, null);
         assertTrue(sh.report().missingKeys().isEmpty(), sh.report().toString());
         assertClose(golden.get("bert.logits"), run(sh.block(), bertInputs(), false).head(), "sharded logits");
     }
 
     @Test
     void evalIsDeterministicAndTrainingAppliesDropout() throws Exception {
-        var m = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-roberta"), manager, null);
+        var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-roberta"), manager, null);
         NDArray e1 = run(m.block(), robertaInputs(), false).head();
         NDArray e2 = run(m.block(), robertaInputs(), false).head();
         assertEquals(0f, e1.sub(e2).abs().max().getFloat());
@@ -121,7 +121,7 @@ class HfParityTest {
     @Test
     void paddingDoesNotChangeTheOutputsOfRealTokens() throws Exception {
         // row 0 has two pad tokens; the same row without padding must give the same hidden states on its tokens
-        var m = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-bert"), manager, null);
+        var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null);
         Block base = BlockTree.modules(m.block()).get("bert");
         NDList in = bertInputs();
         NDArray ids = in.get(0).get("0:1, 0:7");
@@ -134,7 +134,7 @@ class HfParityTest {
     void modulePathsAndStateDictKeysEqualTransformers() throws Exception {
         JsonObject names = JsonParser.parseString(Fixtures.text("hf/module_names.json")).getAsJsonObject();
         for (String model : List.of("roberta", "bert")) {
-            var m = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-" + model), manager, null);
+            var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-" + model), manager, null);
             List<String> linear = new ArrayList<>();
             BlockTree.modules(m.block()).forEach((path, b) -> {
                 if (b instanceof Linear) {

@@ -58,7 +58,7 @@ class HfTokenizerTest {
             a.add(e.getAsJsonArray().get(0).getAsString());
             b.add(e.getAsJsonArray().get(1).getAsString());
         });
-        try (HfTokenizer tok = HfTokenizer.load(FixtureFolders.hf("tiny-bert"), HfTokenizer.Options.of(max))) {
+        try (HfTokenizer tok = HfTokenizer.load(Fixtures.dir("hf/tiny-bert"), HfTokenizer.Options.of(max))) {
             assertEquals(0, tok.padId());
             assertBatch(singles, tok.encode(texts));
             HfTokenizer.Batch p = tok.encodePairs(a, b);

@@ -57,7 +57,7 @@ class HfWeightsTest {
 
     @Test
     void bareEncoderCheckpointLoadsIntoClassifierWithNewHeadReported() throws Exception {
-        var m = HfModels.sequenceClassifier(FixtureFolders.hf("tiny-bert-base"), manager, 3);
+        var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert-base"), manager, 3);
         List<String> missing = new ArrayList<>(m.report().missingKeys());
         missing.sort(null);
         assertEquals(sorted(INFO, "base_into_classifier", "missing_keys"), missing);
@@ -73,7 +73,7 @@ class HfWeightsTest {
 
     @Test
     void classifierCheckpointLoadsIntoBareEncoderWithUnusedHeadReported() throws Exception {
-        var m = HfModels.encoder(FixtureFolders.hf("tiny-bert"), manager);
+        var m = HfModels.encoder(Fixtures.dir("hf/tiny-bert"), manager);
         assertEquals(sorted(INFO, "classifier_into_base", "missing_keys"), m.report().missingKeys());
         List<String> unexpected = new ArrayList<>(m.report().unexpectedKeys());
         unexpected.sort(null);
@@ -85,7 +85,7 @@ class HfWeightsTest {
 
     @Test
     void legacyGammaBetaNamesLoad(@TempDir Path dir) throws Exception {
-        Path src = FixtureFolders.hf("tiny-bert");
+        Path src = Fixtures.dir("hf/tiny-bert");
         Map<String, NDArray> renamed = new LinkedHashMap<>();
         try (NDManager tmp = manager.newSubManager()) {
             Safetensors.load(tmp, src.resolve("model.safetensors")).forEach((k, v) -> renamed.put(
@@ -104,12 +104,12 @@ class HfWeightsTest {
 
     @Test
     void shapeMismatchNamesBothShapesAndLeavesTheModelUntouched() throws Exception {
-        HfConfig cfg = HfConfig.load(FixtureFolders.hf("tiny-bert")).withNumLabels(5);
+        HfConfig cfg = HfConfig.load(Fixtures.dir("hf/tiny-bert")).withNumLabels(5);
         HfSequenceClassifier model = new HfSequenceClassifier(cfg);
         HfModels.initialize(model, cfg, manager);
         NDArray before = BlockTree.parameters(model).get("bert.embeddings.word_embeddings.weight").getArray()
                 .duplicate();
-        try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(FixtureFolders.hf("tiny-bert"))) {
+        try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(Fixtures.dir("hf/tiny-bert"))) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> HfWeights.load(model, "BertForSequenceClassification", "bert", ckpt, manager));
             assertTrue(e.getMessage().contains("classifier.weight") && e.getMessage().contains("(3, 32)")

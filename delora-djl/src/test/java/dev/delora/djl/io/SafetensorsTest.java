@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.delora.djl.hf.FixtureFolders;
 import dev.delora.fixtures.Fixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -148,8 +147,8 @@ class SafetensorsTest {
 
     @Test
     void shardedCheckpointReadsThroughTheIndex() throws IOException {
-        try (SafetensorsCheckpoint sharded = SafetensorsCheckpoint.open(FixtureFolders.hf("tiny-bert-sharded"));
-                SafetensorsCheckpoint single = SafetensorsCheckpoint.open(FixtureFolders.hf("tiny-bert"))) {
+        try (SafetensorsCheckpoint sharded = SafetensorsCheckpoint.open(Fixtures.dir("hf/tiny-bert-sharded"));
+                SafetensorsCheckpoint single = SafetensorsCheckpoint.open(Fixtures.dir("hf/tiny-bert"))) {
             assertEquals(new java.util.TreeSet<>(single.keys()), new java.util.TreeSet<>(sharded.keys()));
             for (String k : single.keys()) {
                 assertEquals(single.load(manager, k), sharded.load(manager, k), k);
