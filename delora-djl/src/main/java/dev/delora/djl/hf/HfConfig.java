@@ -172,6 +172,57 @@ public record HfConfig(
     }
 
     /**
+     * Writes the config as transformers' {@code config.json}, so {@code AutoModelForSequenceClassification} (or
+     * {@code AutoModel}) can load an exported folder.
+     *
+     * @param classification whether the weights include a classification head
+     * @return the JSON object
+     */
+    public JsonObject toJson(boolean classification) {
+        boolean roberta = "roberta".equals(modelType);
+        String arch = (roberta ? "Roberta" : "Bert") + (classification ? "ForSequenceClassification" : "Model");
+        JsonObject o = new JsonObject();
+        com.google.gson.JsonArray archs = new com.google.gson.JsonArray();
+        archs.add(arch);
+        o.add("architectures", archs);
+        o.addProperty("model_type", modelType);
+        o.addProperty("vocab_size", vocabSize);
+        o.addProperty("hidden_size", hiddenSize);
+        o.addProperty("num_hidden_layers", numHiddenLayers);
+        o.addProperty("num_attention_heads", numAttentionHeads);
+        o.addProperty("intermediate_size", intermediateSize);
+        o.addProperty("hidden_act", hiddenAct);
+        o.addProperty("hidden_dropout_prob", hiddenDropoutProb);
+        o.addProperty("attention_probs_dropout_prob", attentionProbsDropoutProb);
+        o.addProperty("max_position_embeddings", maxPositionEmbeddings);
+        o.addProperty("type_vocab_size", typeVocabSize);
+        o.addProperty("initializer_range", initializerRange);
+        o.addProperty("layer_norm_eps", layerNormEps);
+        o.addProperty("pad_token_id", padTokenId);
+        o.addProperty("position_embedding_type", "absolute");
+        if (classifierDropout != null) {
+            o.addProperty("classifier_dropout", classifierDropout);
+        }
+        if (classification) {
+            JsonObject id2label = new JsonObject();
+            JsonObject label2id = new JsonObject();
+            for (int i = 0; i < numLabels; i++) {
+                id2label.addProperty(Integer.toString(i), "LABEL_" + i);
+                label2id.addProperty("LABEL_" + i, i);
+            }
+            o.add("id2label", id2label);
+            o.add("label2id", label2id);
+            o.addProperty("problem_type", switch (resolvedProblemType()) {
+                case REGRESSION -> "regression";
+                case MULTI_LABEL_CLASSIFICATION -> "multi_label_classification";
+                case SINGLE_LABEL_CLASSIFICATION -> "single_label_classification";
+            });
+        }
+        o.addProperty("torch_dtype", "float32");
+        return o;
+    }
+
+    /**
      * Returns a copy with another number of labels (a new head); {@code problem_type} is reset.
      *
      * @param n the number of labels; 1 means regression

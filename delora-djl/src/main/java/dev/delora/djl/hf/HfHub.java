@@ -2,6 +2,7 @@ package dev.delora.djl.hf;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
+import dev.delora.djl.io.AtomicFiles;
 import dev.delora.djl.io.SafetensorsCheckpoint;
 import java.io.IOException;
 import java.io.InputStream;
@@ -219,7 +220,7 @@ public final class HfHub {
         Path refs = repo.resolve("refs");
         Files.createDirectories(refs);
         if (!COMMIT.matcher(revision).matches()) {
-            writeAtomically(refs.resolve(revision), commit.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            AtomicFiles.writeString(refs.resolve(revision), commit);
         }
         return snap;
     }
@@ -256,14 +257,7 @@ public final class HfHub {
             if (r.statusCode() != 200) {
                 throw new IOException("HTTP " + r.statusCode() + " for " + uri);
             }
-            Files.createDirectories(dest.getParent());
-            Path tmp = Files.createTempFile(dest.getParent(), file.replace('/', '_'), ".incomplete");
-            try {
-                Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-                Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.write(dest, in::transferTo);
         }
         return true;
     }
@@ -276,16 +270,6 @@ public final class HfHub {
             b.header("Authorization", "Bearer " + token);
         }
         return b;
-    }
-
-    private static void writeAtomically(Path dest, byte[] data) throws IOException {
-        Path tmp = Files.createTempFile(dest.getParent(), dest.getFileName().toString(), ".tmp");
-        try {
-            Files.write(tmp, data);
-            Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 
     /** A model that is neither cached nor downloadable; the message names the repo, the files and the cache. */

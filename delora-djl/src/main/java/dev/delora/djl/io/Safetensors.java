@@ -446,7 +446,6 @@ public final class Safetensors {
             new TreeMap<>(metadata).forEach(meta::addProperty);
         }
         header.add("__metadata__", meta);
-        List<byte[]> blobs = new ArrayList<>();
         long offset = 0;
         for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
             if ("__metadata__".equals(e.getKey())) {
@@ -454,7 +453,7 @@ public final class Safetensors {
             }
             NDArray a = e.getValue();
             Dtype dt = Dtype.of(a.getDataType());
-            byte[] bytes = a.toByteArray();
+            long bytes = a.size() * dt.size();
             JsonObject o = new JsonObject();
             o.addProperty("dtype", dt.name());
             JsonArray shape = new JsonArray();
@@ -464,45 +463,24 @@ public final class Safetensors {
             o.add("shape", shape);
             JsonArray off = new JsonArray();
             off.add(offset);
-            off.add(offset + bytes.length);
+            off.add(offset + bytes);
             o.add("data_offsets", off);
             header.add(e.getKey(), o);
-            blobs.add(bytes);
-            offset += bytes.length;
+            offset += bytes;
         }
         byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
         byte[] hb = new byte[padded];
         System.arraycopy(json, 0, hb, 0, json.length);
         java.util.Arrays.fill(hb, json.length, padded, (byte) ' ');
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-            len.flip();
-            writeFully(ch, len);
-            writeFully(ch, ByteBuffer.wrap(hb));
-            for (byte[] b : blobs) {
-                writeFully(ch, ByteBuffer.wrap(b));
+        // tensors are copied to the host one at a time while streaming, so peak memory is one tensor, not the model
+        AtomicFiles.write(file, out -> {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+            out.write(hb);
+            for (NDArray a : sorted.values()) {
+                out.write(a.toByteArray());
             }
-            ch.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        try {
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
+        });
     }
 
     /**

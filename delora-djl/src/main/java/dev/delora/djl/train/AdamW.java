@@ -139,6 +139,16 @@ public final class AdamW implements AutoCloseable {
     }
 
     /**
+     * Returns the base learning rate at a schedule factor (what progress lines show).
+     *
+     * @param factor the schedule factor
+     * @return baseLr·factor
+     */
+    public double baseLearningRate(double factor) {
+        return baseLr * factor;
+    }
+
+    /**
      * The schedule factor of the last {@link #step}, NaN before the first.
      *
      * @return the factor

@@ -335,7 +335,7 @@ public final class AdapterTrainer<S> {
                         AdamW.zeroGradients(notInOptimizer);
                         stepLosses.add(pendingLoss / micro);
                         step++;
-                        progress.step(step, epoch, epochLoss / epochMicro, optimizer.learningRate(0, factor),
+                        progress.step(step, epoch, epochLoss / epochMicro, optimizer.baseLearningRate(factor),
                                 pendingSamples);
                         micro = 0;
                         pendingLoss = 0;
@@ -358,7 +358,8 @@ public final class AdapterTrainer<S> {
                             bestListener.onNewBest(epoch, metrics);
                         }
                     }
-                    progress.line("epoch " + epoch + " " + new LinkedHashMap<>(metrics)
+                    // epochs are 0-based in the API and 1-based for people
+                    progress.line("epoch " + (epoch + 1) + " " + new LinkedHashMap<>(metrics)
                             + (bestEpoch == epoch ? " (best)" : ""));
                 }
                 epochs.add(new EpochResult(epoch, step, epochMicro == 0 ? Double.NaN : epochLoss / epochMicro,

@@ -1,0 +1,342 @@
+package dev.delora.examples.glue;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.loss.Loss;
+import com.google.gson.GsonBuilder;
+import dev.delora.core.sora.SoraAdapter;
+import dev.delora.djl.hf.HfExport;
+import dev.delora.djl.hf.HfSequenceClassifier;
+import dev.delora.djl.inject.AdaptedModel;
+import dev.delora.djl.io.AtomicFiles;
+import dev.delora.djl.inject.BlockTree;
+import dev.delora.djl.train.AdamW;
+import dev.delora.djl.train.AdapterTrainer;
+import dev.delora.djl.train.ParameterGroups;
+import dev.delora.djl.train.SparseAdamW;
+import dev.delora.djl.train.TrainingConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Runs the RED/DeLoRA GLUE protocol for one task and method: train on GLUE train, evaluate the new validation split
+ * after every epoch, evaluate the new test split whenever validation strictly improves (best starts at 0), and report
+ * the test metric of the first epoch that reached the best validation metric. Each seed is a separate run with its own
+ * split; results go to per-seed logs, {@code summary.json} and {@code results.md} (mean ± std across seeds).
+ */
+public final class GlueRunner {
+
+    private final GlueTask task;
+    private final Hyperparameters hp;
+    private final ModelSource source;
+    private final Device device;
+    private final Path output;
+    private final int evalBatchSize;
+    private final boolean export;
+    private final PrintStream out;
+
+    /**
+     * Creates a runner.
+     *
+     * @param task the GLUE task
+     * @param hp the hyperparameters
+     * @param source the pretrained model
+     * @param device the device (CPU or a GPU)
+     * @param output the output folder
+     * @param evalBatchSize the evaluation batch size
+     * @param export whether to merge the best adapter into the model and export it as a Hugging Face folder
+     * @param out where progress lines go
+     */
+    public GlueRunner(GlueTask task, Hyperparameters hp, ModelSource source, Device device, Path output,
+            int evalBatchSize, boolean export, PrintStream out) {
+        this.task = task;
+        this.hp = hp;
+        this.source = source;
+        this.device = device;
+        this.output = output;
+        this.evalBatchSize = evalBatchSize;
+        this.export = export;
+        this.out = out;
+    }
+
+    /**
+     * One epoch of a run.
+     *
+     * @param epoch the 1-based epoch
+     * @param meanLoss the mean training loss
+     * @param validation the validation metrics
+     * @param test the test metrics when validation improved, else {@code null}
+     */
+    public record EpochLog(int epoch, double meanLoss, Map<String, Double> validation, Map<String, Double> test) {}
+
+    /**
+     * The outcome of one seed.
+     *
+     * @param seed the seed (also the split seed)
+     * @param bestEpoch the first epoch with the best validation metric, or 0 if it never exceeded 0
+     * @param testBefore test metrics of the untrained model (new head, zero adapter)
+     * @param testAtBest the reported result: test metrics at the best epoch (empty if none)
+     * @param trainable the trainable-parameter summary
+     * @param epochs the per-epoch log
+     * @param seconds the wall time of training and evaluation
+     */
+    public record RunResult(int seed, int bestEpoch, Map<String, Double> testBefore, Map<String, Double> testAtBest,
+            String trainable, List<EpochLog> epochs, double seconds) {}
+
+    /**
+     * Runs every seed on splits made by {@code data} and writes the summary files.
+     *
+     * @param seeds the seeds
+     * @param data makes the splits for a seed
+     * @return the runs
+     * @throws IOException if writing fails
+     */
+    public List<RunResult> runAll(List<Integer> seeds, SplitSource data) throws IOException {
+        Files.createDirectories(output);
+        List<RunResult> results = new ArrayList<>();
+        for (int seed : seeds) {
+            results.add(run(data.splits(seed), seed));
+            writeSummary(results);
+        }
+        return results;
+    }
+
+    /** Makes the splits of a seed. */
+    @FunctionalInterface
+    public interface SplitSource {
+        /**
+         * Returns the train/validation/test splits for a seed.
+         *
+         * @param seed the seed
+         * @return the splits
+         * @throws IOException if the data cannot be read
+         */
+        GlueData.Splits splits(int seed) throws IOException;
+    }
+
+    /**
+     * Trains and evaluates one seed.
+     *
+     * @param data the splits
+     * @param seed the seed
+     * @return the outcome
+     * @throws IOException if loading or exporting fails
+     */
+    public RunResult run(GlueData.Splits data, int seed) throws IOException {
+        long start = System.nanoTime();
+        Engine.getInstance().setRandomSeed(seed);
+        boolean regression = task.isRegression();
+        try (Model model = Model.newInstance("glue-" + task.id(), device)) {
+            ModelSource.Loaded loaded = source.load(model.getNDManager(), task.numLabels(), hp.maxLength());
+            Block block = loaded.block();
+            model.setBlock(block);
+            List<String> head = block instanceof HfSequenceClassifier c ? c.headModules() : List.of("classifier");
+            AdaptedModel peft = AdaptedModel.inject(block, hp.adapterConfig(head));
+            String trainable = peft.trainableParameters().toString();
+            out.printf(Locale.ROOT, "%s | %s | seed %d | %s%n", task.id(), hp.method().name().toLowerCase(Locale.ROOT),
+                    seed, trainable);
+
+            EncodedExamples train;
+            EncodedExamples validation;
+            EncodedExamples test;
+            try (var tokenizer = loaded.tokenizer()) {
+                train = EncodedExamples.encode(tokenizer, data.train());
+                validation = EncodedExamples.encode(tokenizer, data.validation());
+                test = EncodedExamples.encode(tokenizer, data.test());
+            }
+            out.printf(Locale.ROOT, "train %d, validation %d, test %d examples%n", train.size(), validation.size(),
+                    test.size());
+            Map<String, Double> before = evaluate(model, block, test);
+            out.printf(Locale.ROOT, "test before training: %s%n", format(before));
+
+            Map<String, Parameter> params = BlockTree.parameters(block);
+            Map<String, Parameter> gates = new LinkedHashMap<>();
+            Map<String, Parameter> rest = new LinkedHashMap<>();
+            params.forEach((k, p) -> (k.contains(SoraAdapter.GATE) ? gates : rest).put(k, p));
+            ParameterGroups groups = (hp.method() == Method.DELORA
+                    ? ParameterGroups.delora(hp.lambdaLr()) : ParameterGroups.standard(hp.weightDecay())).build();
+            AdamW optimizer = AdamW.create(rest, groups, hp.lr());
+            TrainingConfig config = TrainingConfig.builder().epochs(hp.epochs()).warmupRatio(hp.warmupRatio())
+                    .maxGradNorm(hp.maxGradNorm()).selectionMetric(task.selectionMetric()).selectionBaseline(0)
+                    .progress(true).logEvery(Math.max(1, train.size() / hp.batchSize() / 4)).build();
+            Loss ce = Loss.softmaxCrossEntropyLoss();
+            AdapterTrainer<int[]> trainer = new AdapterTrainer<>(block, optimizer, (outputs, labels) -> regression
+                    ? outputs.head().reshape(-1).sub(labels).square().mean()
+                    : ce.evaluate(new NDList(labels), outputs), config);
+            if (hp.method() == Method.SORA) {
+                List<NDArray> gateArrays = gates.values().stream().map(Parameter::getArray).toList();
+                SparseAdamW gateOptimizer = new SparseAdamW(gates.values(), hp.lr(), hp.sparseLambda2(),
+                        SparseAdamW.referenceConfig(), SparseAdamW.Threshold.REFERENCE);
+                trainer.extraLoss(m -> SparseAdamW.l1Penalty(gateArrays, hp.sparseLambda(), m))
+                        .afterStep((step, factor) -> gateOptimizer.step(factor));
+            }
+
+            List<EpochLog> epochs = new ArrayList<>();
+            Map<String, Map<String, Double>> testAt = new LinkedHashMap<>();
+            BestWeights best = new BestWeights(block);
+            trainer.evaluator(epoch -> evaluate(model, block, validation))
+                    .onNewBest((epoch, metrics) -> {
+                        Map<String, Double> t = evaluate(model, block, test);
+                        testAt.put(Integer.toString(epoch + 1), t);
+                        best.save();
+                        out.printf(Locale.ROOT, "epoch %d: validation improved, test %s%n", epoch + 1, format(t));
+                    });
+            Random shuffle = new Random(seed);
+            AdapterTrainer.Result result = trainer.fit(epoch -> train.batches(hp.batchSize(), shuffle),
+                    train.batches(hp.batchSize(), null).size(),
+                    (m, rows) -> new AdapterTrainer.Batch(train.inputs(m, rows), train.labels(m, rows, regression),
+                            rows.length));
+            for (AdapterTrainer.EpochResult e : result.epochs()) {
+                String key = Integer.toString(e.epoch() + 1);
+                epochs.add(new EpochLog(e.epoch() + 1, e.meanLoss(), e.metrics(), testAt.get(key)));
+            }
+            int bestEpoch = result.bestEpoch() < 0 ? 0 : result.bestEpoch() + 1;
+            Map<String, Double> atBest = bestEpoch == 0 ? Map.of() : testAt.get(Integer.toString(bestEpoch));
+            out.printf(Locale.ROOT, "seed %d: best validation epoch %d, test %s (before training %s)%n", seed, bestEpoch,
+                    format(atBest), format(before));
+            RunResult run = new RunResult(seed, bestEpoch, before, atBest, trainable, epochs,
+                    (System.nanoTime() - start) / 1e9);
+            writeRunLog(run);
+            if (export && bestEpoch > 0) {
+                best.restore();
+                Block merged = peft.mergeAndUnload();
+                Path dir = output.resolve("seed-" + seed + "-merged");
+                HfExport.save(merged, loaded.config(), loaded.tokenizerJson(), dir);
+                out.printf(Locale.ROOT, "merged the best adapter into the model and exported it to %s%n", dir);
+            }
+            best.close();
+            optimizer.close();
+            return run;
+        }
+    }
+
+    private Map<String, Double> evaluate(Model model, Block block, EncodedExamples data) {
+        int n = data.size();
+        double[] predictions = new double[n];
+        double[] references = new double[n];
+        int offset = 0;
+        for (int[] rows : data.batches(evalBatchSize, null)) {
+            try (NDManager m = model.getNDManager().newSubManager()) {
+                NDArray logits = block.forward(new ParameterStore(m, false), data.inputs(m, rows), false).head();
+                float[] values = task.isRegression() ? logits.reshape(-1).toFloatArray()
+                        : logits.argMax(1).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                for (int i = 0; i < rows.length; i++) {
+                    predictions[offset + i] = values[i];
+                    references[offset + i] = data.label(rows[i]);
+                }
+                offset += rows.length;
+            }
+        }
+        return GlueMetrics.compute(task, predictions, references);
+    }
+
+    static String format(Map<String, Double> metrics) {
+        if (metrics == null || metrics.isEmpty()) {
+            return "-";
+        }
+        StringBuilder sb = new StringBuilder();
+        metrics.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ')
+                .append(String.format(Locale.ROOT, "%.4f", v)));
+        return sb.toString();
+    }
+
+    private void writeRunLog(RunResult run) throws IOException {
+        StringBuilder sb = new StringBuilder("epoch\tloss\tvalidation\ttest\n");
+        for (EpochLog e : run.epochs()) {
+            sb.append(e.epoch()).append('\t').append(String.format(Locale.ROOT, "%.5f", e.meanLoss())).append('\t')
+                    .append(format(e.validation())).append('\t').append(format(e.test())).append('\n');
+        }
+        AtomicFiles.writeString(output.resolve("seed-" + run.seed() + ".log"), sb.toString());
+    }
+
+    private void writeSummary(List<RunResult> results) throws IOException {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("task", task.id());
+        summary.put("model", source.toString());
+        summary.put("hyperparameters", hp);
+        summary.put("runs", results);
+        Map<String, double[]> stats = stats(results);
+        Map<String, Map<String, Double>> agg = new LinkedHashMap<>();
+        stats.forEach((k, v) -> agg.put(k, Map.of("mean", v[0], "std", v[1])));
+        summary.put("test_at_best_validation", agg);
+        AtomicFiles.writeString(output.resolve("summary.json"), new GsonBuilder().setPrettyPrinting()
+                .serializeSpecialFloatingPointValues().create().toJson(summary) + "\n");
+
+        StringBuilder md = new StringBuilder();
+        md.append("| task | method | seeds |");
+        stats.keySet().forEach(k -> md.append(' ').append(k).append(" (test) |"));
+        md.append("\n|---|---|---|");
+        stats.keySet().forEach(k -> md.append("---|"));
+        md.append("\n| ").append(task.id()).append(" | ").append(hp.method().name().toLowerCase(Locale.ROOT))
+                .append(" | ").append(results.stream().map(r -> Integer.toString(r.seed())).toList()).append(" |");
+        stats.values().forEach(v -> md.append(String.format(Locale.ROOT, " %.2f ± %.2f |", 100 * v[0], 100 * v[1])));
+        md.append('\n');
+        AtomicFiles.writeString(output.resolve("results.md"), md.toString());
+    }
+
+    /** Mean and sample standard deviation of each test metric at the best validation epoch, across seeds. */
+    static Map<String, double[]> stats(List<RunResult> results) {
+        Map<String, List<Double>> values = new LinkedHashMap<>();
+        for (RunResult r : results) {
+            r.testAtBest().forEach((k, v) -> values.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+        }
+        Map<String, double[]> out = new LinkedHashMap<>();
+        values.forEach((k, list) -> {
+            double mean = list.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+            double var = list.size() < 2 ? 0
+                    : list.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / (list.size() - 1);
+            out.put(k, new double[] {mean, Math.sqrt(var)});
+        });
+        return out;
+    }
+
+    /** A copy of the trainable weights at the best epoch (adapter and head), restored before merging. */
+    private static final class BestWeights implements AutoCloseable {
+        private final Map<Parameter, NDArray> saved = new IdentityHashMap<>();
+        private final Block block;
+
+        BestWeights(Block block) {
+            this.block = block;
+        }
+
+        void save() {
+            for (Parameter p : BlockTree.parameters(block).values()) {
+                if (p.requiresGradient()) {
+                    NDArray copy = p.getArray().duplicate();
+                    copy.detach();
+                    NDArray old = saved.put(p, copy);
+                    if (old != null) {
+                        old.close();
+                    }
+                }
+            }
+        }
+
+        void restore() {
+            saved.forEach((p, v) -> p.getArray().set(new NDIndex("..."), v));
+        }
+
+        @Override
+        public void close() {
+            saved.values().forEach(NDArray::close);
+            saved.clear();
+        }
+    }
+}
