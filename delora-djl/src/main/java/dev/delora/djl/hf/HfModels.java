@@ -46,13 +46,17 @@ public final class HfModels {
      */
     public static Loaded<HfSequenceClassifier> sequenceClassifier(Path folder, NDManager manager, Integer numLabels)
             throws IOException {
-        HfConfig cfg = HfConfig.load(folder);
-        if (numLabels != null) {
-            cfg = cfg.withNumLabels(numLabels);
-        }
+        HfConfig saved = HfConfig.load(folder);
+        HfConfig cfg = numLabels != null ? saved.withNumLabels(numLabels) : saved;
         HfSequenceClassifier block = new HfSequenceClassifier(cfg);
+        // a new number of labels means a new head: its old tensors cannot fit and are re-initialised, as with
+        // transformers' ignore_mismatched_sizes
+        boolean newHead = cfg.numLabels() != saved.numLabels();
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(folder)) {
-            return new Loaded<>(block, cfg, initializeAndLoad(block, cfg, modelName(cfg, true), ckpt, manager));
+            initialize(block, cfg, manager);
+            HfWeights.LoadReport report = HfWeights.load(block, modelName(cfg, true), cfg.modelType(), ckpt, manager,
+                    key -> newHead && block.headModules().stream().anyMatch(h -> key.startsWith(h + ".")));
+            return new Loaded<>(block, cfg, report);
         }
     }
 

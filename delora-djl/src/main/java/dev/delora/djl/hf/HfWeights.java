@@ -95,6 +95,26 @@ public final class HfWeights {
      */
     public static LoadReport load(Block model, String modelName, String basePrefix, TensorSource source,
             NDManager manager) throws IOException {
+        return load(model, modelName, basePrefix, source, manager, key -> false);
+    }
+
+    /**
+     * Loads a checkpoint, leaving parameters whose shape differs newly initialised when {@code mayMismatch} accepts
+     * their key (transformers' {@code ignore_mismatched_sizes}, used when a classifier checkpoint gets a new head
+     * with another number of labels); such keys are reported as missing and logged with both shapes.
+     *
+     * @param model the initialised model
+     * @param modelName the transformers class name, for messages
+     * @param basePrefix the base-model prefix ({@code bert} or {@code roberta})
+     * @param source the checkpoint
+     * @param manager the manager for temporary arrays
+     * @param mayMismatch which model keys may differ in shape
+     * @return the report
+     * @throws IOException if reading fails
+     * @throws IllegalArgumentException on any other shape mismatch (the model is unchanged then)
+     */
+    public static LoadReport load(Block model, String modelName, String basePrefix, TensorSource source,
+            NDManager manager, java.util.function.Predicate<String> mayMismatch) throws IOException {
         LinkedHashMap<String, Parameter> params = BlockTree.parameters(model);
         Map<String, String> ckptToModel = new LinkedHashMap<>();
         Map<String, String> renamed = new LinkedHashMap<>();
@@ -149,7 +169,13 @@ public final class HfWeights {
             }
             Shape want = p.getArray().getShape();
             Shape got = source.shape(ck);
-            if (!want.equals(got)) {
+            if (!want.equals(got) && mayMismatch.test(e.getKey())) {
+                LOG.warn("Some weights of {} were not initialized from the model checkpoint at {} and are newly "
+                        + "initialized because the shapes did not match: {}: found shape {} in the checkpoint and {} "
+                        + "in the model instantiated", modelName, source.describe(), ck, got, want);
+                modelToCkpt.remove(e.getKey());
+                missing.add(e.getKey());
+            } else if (!want.equals(got)) {
                 throw new IllegalArgumentException(source.describe() + ": tensor '" + ck + "' has shape " + got
                         + " but the model's parameter '" + e.getKey() + "' has shape " + want);
             }

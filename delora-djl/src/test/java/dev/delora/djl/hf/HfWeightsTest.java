@@ -56,6 +56,18 @@ class HfWeightsTest {
     }
 
     @Test
+    void aNewNumberOfLabelsReinitialisesOnlyTheHead() throws Exception {
+        var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, 2); // checkpoint has 3 labels
+        assertEquals(java.util.List.of("classifier.weight", "classifier.bias"), m.report().missingKeys());
+        assertEquals(new ai.djl.ndarray.types.Shape(2, m.config().hiddenSize()),
+                BlockTree.parameters(m.block()).get("classifier.weight").getArray().getShape());
+        var same = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null);
+        assertEquals(0f, BlockTree.parameters(m.block()).get("bert.pooler.dense.weight").getArray()
+                .sub(BlockTree.parameters(same.block()).get("bert.pooler.dense.weight").getArray()).abs().max()
+                .getFloat(), "everything but the head is loaded");
+    }
+
+    @Test
     void bareEncoderCheckpointLoadsIntoClassifierWithNewHeadReported() throws Exception {
         var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert-base"), manager, 3);
         List<String> missing = new ArrayList<>(m.report().missingKeys());
