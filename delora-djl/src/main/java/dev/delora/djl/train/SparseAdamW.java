@@ -1,5 +1,6 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.sora.SoraThreshold;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -17,17 +18,9 @@ import java.util.Map;
  * <p>The Adam step is the reference's (transformers' legacy AdamW): {@code step_size = lr·√(1−β2^t)/(1−β1^t)},
  * {@code p ← p − step_size · m/(√v + ε)}. The threshold defaults to the reference's three sequential statements
  * {@code p[p>ξ] -= ξ; p[p<−ξ] += ξ; p[|p|<ξ] = 0}, which zero every |p| &lt; 2ξ (not only |p| ≤ ξ);
- * {@link Threshold#SOFT} applies the textbook {@code sign(p)·max(|p|−ξ, 0)} instead. ξ ≤ 0 skips thresholding.
+ * {@link SoraThreshold#SOFT} applies the textbook {@code sign(p)·max(|p|−ξ, 0)} instead. ξ ≤ 0 skips thresholding.
  */
 public final class SparseAdamW implements AutoCloseable {
-
-    /** Which proximal map to apply after the Adam step. */
-    public enum Threshold {
-        /** The reference's sequential statements: |p| &lt; 2ξ becomes 0, larger values shrink by ξ. */
-        REFERENCE,
-        /** Soft thresholding {@code sign(p)·max(|p|−ξ, 0)}. */
-        SOFT
-    }
 
     private static final class State {
         final NDArray m;
@@ -43,7 +36,7 @@ public final class SparseAdamW implements AutoCloseable {
     private final List<Parameter> gates;
     private final double lr;
     private final AdamW.Config config;
-    private final Threshold threshold;
+    private final SoraThreshold threshold;
     private final NDManager stateManager;
     private final Map<String, State> state = new HashMap<>();
     private double xi;
@@ -57,7 +50,7 @@ public final class SparseAdamW implements AutoCloseable {
      * @param config Adam constants (the reference uses betas (0.9, 0.999), eps 1e-6: transformers' AdamW defaults)
      * @param threshold which proximal map
      */
-    public SparseAdamW(Collection<Parameter> gates, double lr, double xi, AdamW.Config config, Threshold threshold) {
+    public SparseAdamW(Collection<Parameter> gates, double lr, double xi, AdamW.Config config, SoraThreshold threshold) {
         if (gates.isEmpty()) {
             throw new IllegalArgumentException("SparseAdamW needs at least one gate parameter");
         }
@@ -184,9 +177,9 @@ public final class SparseAdamW implements AutoCloseable {
      * @param xi the threshold
      * @param kind which map
      */
-    static void applyThreshold(NDArray w, float xi, Threshold kind) {
+    static void applyThreshold(NDArray w, float xi, SoraThreshold kind) {
         DataType type = w.getDataType();
-        if (kind == Threshold.REFERENCE) {
+        if (kind == SoraThreshold.REFERENCE) {
             w.subi(w.gt(xi).toType(type, false).muli(xi));
             w.addi(w.lt(-xi).toType(type, false).muli(xi));
             w.muli(w.abs().gte(xi).toType(type, false));

@@ -1,7 +1,7 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.sora.SoraSchedule;
 import java.util.Arrays;
-import java.util.Locale;
 
 /**
  * SoRA's sparsifying schedule of the proximal threshold ξ ({@code SparseAdamW._build_lambda_list} and
@@ -9,32 +9,6 @@ import java.util.Locale;
  * and stays on the last.
  */
 public final class SparsityScheduler {
-
-    /** How the values between ξ₀ and the maximum are spaced. */
-    public enum Kind {
-        /** {@code np.linspace(ξ0, max, n)}. */
-        LINEAR,
-        /** {@code np.log(np.linspace(e^ξ0, e^max, n))}. */
-        LOG_LINEAR,
-        /** {@code np.exp(np.linspace(log ξ0, log max, n))}; needs ξ0 &gt; 0. */
-        EXP_LINEAR;
-
-        /**
-         * Parses the reference's names {@code linear}, {@code log_linear}, {@code exp_linear}.
-         *
-         * @param name the name
-         * @return the kind
-         */
-        public static Kind parse(String name) {
-            for (Kind k : values()) {
-                if (k.name().toLowerCase(Locale.ROOT).equals(name)) {
-                    return k;
-                }
-            }
-            throw new IllegalArgumentException("Unknown sparsity schedule '" + name
-                    + "'; expected one of linear, log_linear, exp_linear");
-        }
-    }
 
     private final double[] values;
     private int index;
@@ -47,7 +21,7 @@ public final class SparsityScheduler {
      * @param maxXi the last threshold ({@code max_lambda})
      * @param num the number of values ({@code lambda_num}), ≥ 1
      */
-    public SparsityScheduler(Kind kind, double xi0, double maxXi, int num) {
+    public SparsityScheduler(SoraSchedule kind, double xi0, double maxXi, int num) {
         if (num < 1) {
             throw new IllegalArgumentException("SparsityScheduler lambda_num must be >= 1, got " + num);
         }
@@ -55,7 +29,7 @@ public final class SparsityScheduler {
             throw new IllegalArgumentException("SparsityScheduler thresholds must be finite and >= 0, got " + xi0
                     + " and " + maxXi);
         }
-        if (kind == Kind.EXP_LINEAR && (xi0 <= 0 || maxXi <= 0)) {
+        if (kind == SoraSchedule.EXP_LINEAR && (xi0 <= 0 || maxXi <= 0)) {
             throw new IllegalArgumentException("exp_linear needs positive thresholds (it takes their log), got "
                     + xi0 + " and " + maxXi);
         }

@@ -1,5 +1,7 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.sora.SoraThreshold;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -159,7 +161,7 @@ class AdapterTrainerTest {
             int[] counts = new int[2];
             try (AdamW opt = AdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.01).build(), 0.01);
                     SparseAdamW gateOpt = new SparseAdamW(List.of(BlockTree.parameters(model).get("bias")), 0.01,
-                            1e-3, SparseAdamW.referenceConfig(), SparseAdamW.Threshold.REFERENCE)) {
+                            1e-3, SparseAdamW.referenceConfig(), SoraThreshold.REFERENCE)) {
                 TrainingConfig cfg = TrainingConfig.builder().maxGradNorm(1.0).progress(false).build();
                 NDArray bias = BlockTree.parameters(model).get("bias").getArray();
                 new AdapterTrainer<Rows>(model, opt, AdapterTrainerTest::mse, cfg)

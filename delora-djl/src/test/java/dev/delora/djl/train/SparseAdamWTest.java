@@ -1,5 +1,8 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.sora.SoraThreshold;
+import dev.delora.core.sora.SoraSchedule;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,7 +28,7 @@ class SparseAdamWTest {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Parameter g = gate(manager, 0.35f, 0.15f, 0.05f, -0.12f, -0.3f);
             try (SparseAdamW opt = new SparseAdamW(List.of(g), 0.0, 0.1, SparseAdamW.referenceConfig(),
-                    SparseAdamW.Threshold.REFERENCE)) {
+                    SoraThreshold.REFERENCE)) {
                 opt.step(1.0); // lr 0: only the threshold acts
             }
             // By hand: 0.35→0.25; 0.15→0.05→0 (sequential statements); 0.05→0; −0.12→−0.02→0; −0.3→−0.2.
@@ -38,7 +41,7 @@ class SparseAdamWTest {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Parameter g = gate(manager, 0.35f, 0.15f, 0.05f, -0.12f, -0.3f);
             try (SparseAdamW opt = new SparseAdamW(List.of(g), 0.0, 0.1, SparseAdamW.referenceConfig(),
-                    SparseAdamW.Threshold.SOFT)) {
+                    SoraThreshold.SOFT)) {
                 opt.step(1.0);
             }
             assertArrayEquals(new float[] {0.25f, 0.05f, 0f, -0.02f, -0.2f}, g.getArray().toFloatArray(), 1e-7f);
@@ -54,7 +57,7 @@ class SparseAdamWTest {
                 gc.backward(g.getArray().mul(2f).sum());
             }
             try (SparseAdamW opt = new SparseAdamW(List.of(g), 0.1, 0.1, SparseAdamW.referenceConfig(),
-                    SparseAdamW.Threshold.REFERENCE)) {
+                    SoraThreshold.REFERENCE)) {
                 opt.step(1.0);
             }
             // By hand, t = 1, g = 2: m = 0.1·2 = 0.2; v = 0.001·4 = 0.004; step_size = 0.1·√0.001/0.1 = √0.001;
@@ -82,7 +85,7 @@ class SparseAdamWTest {
         double max = s.get("max").getAsDouble();
         int num = s.get("num").getAsInt();
         for (String kind : new String[] {"linear", "log_linear", "exp_linear"}) {
-            SparsityScheduler sched = new SparsityScheduler(SparsityScheduler.Kind.parse(kind), xi0, max, num);
+            SparsityScheduler sched = new SparsityScheduler(SoraSchedule.parse(kind), xi0, max, num);
             JsonArray ref = s.getAsJsonArray(kind);
             assertEquals(ref.get(0).getAsDouble(), sched.current(), 1e-15, kind + " start");
             for (int i = 1; i < num; i++) {
@@ -92,11 +95,11 @@ class SparseAdamWTest {
             assertEquals(ref.get(num - 1).getAsDouble(), sched.step(), 1e-15, kind + " stays on the last value");
         }
         JsonArray two = s.getAsJsonArray("linear_num2");
-        double[] v = new SparsityScheduler(SparsityScheduler.Kind.LINEAR, 3e-4, 1e-3, 2).values();
+        double[] v = new SparsityScheduler(SoraSchedule.LINEAR, 3e-4, 1e-3, 2).values();
         assertEquals(two.get(0).getAsDouble(), v[0], 0.0);
         assertEquals(two.get(1).getAsDouble(), v[1], 0.0);
-        assertThrows(IllegalArgumentException.class, () -> SparsityScheduler.Kind.parse("cosine"));
+        assertThrows(IllegalArgumentException.class, () -> SoraSchedule.parse("cosine"));
         assertThrows(IllegalArgumentException.class,
-                () -> new SparsityScheduler(SparsityScheduler.Kind.EXP_LINEAR, 0, 1e-3, 3));
+                () -> new SparsityScheduler(SoraSchedule.EXP_LINEAR, 0, 1e-3, 3));
     }
 }

@@ -1,5 +1,7 @@
 package dev.delora.examples.glue;
 
+import dev.delora.core.sora.SoraThreshold;
+
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -183,7 +185,7 @@ public final class GlueRunner {
             if (hp.method() == Method.SORA) {
                 List<NDArray> gateArrays = gates.values().stream().map(Parameter::getArray).toList();
                 SparseAdamW gateOptimizer = new SparseAdamW(gates.values(), hp.lr(), hp.sparseLambda2(),
-                        SparseAdamW.referenceConfig(), SparseAdamW.Threshold.REFERENCE);
+                        SparseAdamW.referenceConfig(), SoraThreshold.REFERENCE);
                 trainer.extraLoss(m -> SparseAdamW.l1Penalty(gateArrays, hp.sparseLambda(), m))
                         .afterStep((step, factor) -> gateOptimizer.step(factor));
             }
