@@ -2,7 +2,9 @@ package dev.delora.core;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.delora.core.target.TargetSelector;
 import dev.delora.core.target.TargetSpec;
+import java.util.Map;
 
 /**
  * The configuration of one adapter method, immutable and validated on construction.
@@ -25,6 +27,23 @@ public interface AdapterConfig {
      * @return the rank r
      */
     int r();
+
+    /**
+     * Returns per-module ranks by regex ({@code rank_pattern}); the first key matching the end of a path wins.
+     *
+     * @return the ordered pattern map
+     */
+    Map<String, Integer> rankPattern();
+
+    /**
+     * Returns the rank for a module after {@code rank_pattern}.
+     *
+     * @param modulePath the dotted module path
+     * @return the rank
+     */
+    default int rankFor(String modulePath) {
+        return TargetSelector.resolve(rankPattern(), modulePath, r());
+    }
 
     /**
      * Returns which modules get adapters and which are trained in full.

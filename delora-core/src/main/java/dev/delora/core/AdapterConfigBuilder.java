@@ -3,7 +3,9 @@ package dev.delora.core;
 import dev.delora.core.target.ModuleMatcher;
 import dev.delora.core.target.TargetSpec;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
@@ -14,6 +16,10 @@ import java.util.stream.IntStream;
  */
 public abstract class AdapterConfigBuilder<B extends AdapterConfigBuilder<B>> {
 
+    /** The default rank (8 for every method, as PEFT). */
+    protected int r = 8;
+    /** Per-module ranks by regex, in insertion order. */
+    protected final Map<String, Integer> rankPattern = new LinkedHashMap<>();
     private ModuleMatcher targetModules;
     private ModuleMatcher excludeModules;
     private List<Integer> layersToTransform = List.of();
@@ -29,6 +35,29 @@ public abstract class AdapterConfigBuilder<B extends AdapterConfigBuilder<B>> {
      * @return this
      */
     protected abstract B self();
+
+    /**
+     * Sets the default rank.
+     *
+     * @param r the rank
+     * @return this builder
+     */
+    public B r(int r) {
+        this.r = r;
+        return self();
+    }
+
+    /**
+     * Overrides the rank of modules matching a key ({@code rank_pattern}).
+     *
+     * @param key a regex matched against the end of the module path
+     * @param rank the rank
+     * @return this builder
+     */
+    public B rankPattern(String key, int rank) {
+        rankPattern.put(key, rank);
+        return self();
+    }
 
     /**
      * Adapts modules whose path equals one of the names or ends with {@code "." + name}.

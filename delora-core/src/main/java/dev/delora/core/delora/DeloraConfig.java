@@ -48,13 +48,8 @@ public record DeloraConfig(
         }
         Objects.requireNonNull(init, "init");
         Objects.requireNonNull(targets, "targets");
-        rankPattern = Patterns.ordered(rankPattern);
+        rankPattern = Patterns.ranks(rankPattern);
         lambdaPattern = Patterns.ordered(lambdaPattern);
-        rankPattern.forEach((k, v) -> {
-            if (v == null || v <= 0) {
-                throw new IllegalArgumentException("rank_pattern['" + k + "'] must be > 0, got " + v);
-            }
-        });
     }
 
     /**
@@ -71,15 +66,6 @@ public record DeloraConfig(
         return "DELORA";
     }
 
-    /**
-     * Returns the rank for a module after {@code rank_pattern}.
-     *
-     * @param modulePath the dotted module path
-     * @return the rank
-     */
-    public int rankFor(String modulePath) {
-        return TargetSelector.resolve(rankPattern, modulePath, r);
-    }
 
     /**
      * Returns the initial λ for a module after {@code lambda_pattern}.
@@ -98,11 +84,9 @@ public record DeloraConfig(
 
     /** Builder for {@link DeloraConfig}; unset fields take PEFT's defaults. */
     public static final class Builder extends AdapterConfigBuilder<Builder> {
-        private int r = 8;
         private float deloraLambda = 15;
         private float moduleDropout;
         private DeloraInit init = DeloraInit.ZERO_B;
-        private final Map<String, Integer> rankPattern = new LinkedHashMap<>();
         private final Map<String, Float> lambdaPattern = new LinkedHashMap<>();
 
         private Builder() {}
@@ -112,16 +96,6 @@ public record DeloraConfig(
             return this;
         }
 
-        /**
-         * Sets the rank.
-         *
-         * @param r the rank
-         * @return this builder
-         */
-        public Builder r(int r) {
-            this.r = r;
-            return this;
-        }
 
         /**
          * Sets the initial λ.
@@ -156,17 +130,6 @@ public record DeloraConfig(
             return this;
         }
 
-        /**
-         * Overrides the rank of modules matching a key.
-         *
-         * @param key a regex matched against the end of the module path
-         * @param rank the rank
-         * @return this builder
-         */
-        public Builder rankPattern(String key, int rank) {
-            rankPattern.put(key, rank);
-            return this;
-        }
 
         /**
          * Overrides the initial λ of modules matching a key.

@@ -48,13 +48,8 @@ public record LoraConfig(
         }
         Objects.requireNonNull(initLoraWeights, "init_lora_weights");
         Objects.requireNonNull(targets, "targets");
-        rankPattern = Patterns.ordered(rankPattern);
+        rankPattern = Patterns.ranks(rankPattern);
         alphaPattern = Patterns.ordered(alphaPattern);
-        rankPattern.forEach((k, v) -> {
-            if (v == null || v <= 0) {
-                throw new IllegalArgumentException("rank_pattern['" + k + "'] must be > 0, got " + v);
-            }
-        });
     }
 
     /**
@@ -71,15 +66,6 @@ public record LoraConfig(
         return "LORA";
     }
 
-    /**
-     * Returns the rank for a module after {@code rank_pattern}.
-     *
-     * @param modulePath the dotted module path
-     * @return the rank
-     */
-    public int rankFor(String modulePath) {
-        return TargetSelector.resolve(rankPattern, modulePath, r);
-    }
 
     /**
      * Returns α for a module after {@code alpha_pattern}.
@@ -109,12 +95,10 @@ public record LoraConfig(
 
     /** Builder for {@link LoraConfig}; unset fields take PEFT's defaults. */
     public static final class Builder extends AdapterConfigBuilder<Builder> {
-        private int r = 8;
         private float loraAlpha = 8;
         private float loraDropout;
         private boolean useRslora;
         private LoraInit init = LoraInit.DEFAULT;
-        private final Map<String, Integer> rankPattern = new LinkedHashMap<>();
         private final Map<String, Float> alphaPattern = new LinkedHashMap<>();
 
         private Builder() {}
@@ -124,16 +108,6 @@ public record LoraConfig(
             return this;
         }
 
-        /**
-         * Sets the rank.
-         *
-         * @param r the rank
-         * @return this builder
-         */
-        public Builder r(int r) {
-            this.r = r;
-            return this;
-        }
 
         /**
          * Sets α.
@@ -179,17 +153,6 @@ public record LoraConfig(
             return this;
         }
 
-        /**
-         * Overrides the rank of modules matching a key.
-         *
-         * @param key a regex matched against the end of the module path
-         * @param rank the rank
-         * @return this builder
-         */
-        public Builder rankPattern(String key, int rank) {
-            rankPattern.put(key, rank);
-            return this;
-        }
 
         /**
          * Overrides α of modules matching a key.

@@ -53,7 +53,7 @@ public record LoraXsConfig(
         }
         Objects.requireNonNull(svd, "svd");
         Objects.requireNonNull(targets, "targets");
-        rankPattern = Patterns.ordered(rankPattern);
+        rankPattern = Patterns.ranks(rankPattern);
         alphaPattern = Patterns.ordered(alphaPattern);
     }
 
@@ -71,15 +71,6 @@ public record LoraXsConfig(
         return "LORAXS";
     }
 
-    /**
-     * Returns the rank for a module after {@code rank_pattern}.
-     *
-     * @param modulePath the dotted module path
-     * @return the rank
-     */
-    public int rankFor(String modulePath) {
-        return TargetSelector.resolve(rankPattern, modulePath, r);
-    }
 
     /**
      * Returns the scaling α/r for a module after the patterns.
@@ -101,12 +92,10 @@ public record LoraXsConfig(
 
     /** Builder for {@link LoraXsConfig}. */
     public static final class Builder extends AdapterConfigBuilder<Builder> {
-        private int r = 8;
         private float loraAlpha = 16;
         private float loraDropout;
         private float initStd = 1e-5f;
         private RandomizedSvd.Options svd = RandomizedSvd.Options.of(1);
-        private final Map<String, Integer> rankPattern = new LinkedHashMap<>();
         private final Map<String, Float> alphaPattern = new LinkedHashMap<>();
 
         private Builder() {}
@@ -116,16 +105,6 @@ public record LoraXsConfig(
             return this;
         }
 
-        /**
-         * Sets the rank.
-         *
-         * @param r the rank
-         * @return this builder
-         */
-        public Builder r(int r) {
-            this.r = r;
-            return this;
-        }
 
         /**
          * Sets α.
@@ -171,17 +150,6 @@ public record LoraXsConfig(
             return this;
         }
 
-        /**
-         * Overrides the rank of modules matching a key.
-         *
-         * @param key a regex matched against the end of the module path
-         * @param rank the rank
-         * @return this builder
-         */
-        public Builder rankPattern(String key, int rank) {
-            rankPattern.put(key, rank);
-            return this;
-        }
 
         /**
          * Overrides α of modules matching a key.

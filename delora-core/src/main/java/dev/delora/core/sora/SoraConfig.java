@@ -6,9 +6,7 @@ import dev.delora.core.AdapterConfig;
 import dev.delora.core.AdapterConfigBuilder;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.target.Patterns;
-import dev.delora.core.target.TargetSelector;
 import dev.delora.core.target.TargetSpec;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -69,7 +67,7 @@ public record SoraConfig(
             }
         }
         Objects.requireNonNull(targets, "targets");
-        rankPattern = Patterns.ordered(rankPattern);
+        rankPattern = Patterns.ranks(rankPattern);
     }
 
     /**
@@ -86,15 +84,6 @@ public record SoraConfig(
         return "SORA";
     }
 
-    /**
-     * Returns the maximum rank for a module after {@code rank_pattern}.
-     *
-     * @param modulePath the dotted module path
-     * @return the rank
-     */
-    public int rankFor(String modulePath) {
-        return TargetSelector.resolve(rankPattern, modulePath, r);
-    }
 
     @Override
     public LinearAdapter create(String modulePath, NDArray weight, NDManager manager) {
@@ -104,7 +93,6 @@ public record SoraConfig(
 
     /** Builder for {@link SoraConfig}. */
     public static final class Builder extends AdapterConfigBuilder<Builder> {
-        private int r = 8;
         private float loraAlpha = 16;
         private float loraDropout;
         private float sparseLambda = 10;
@@ -113,7 +101,6 @@ public record SoraConfig(
         private SoraSchedule schedule;
         private float maxLambda;
         private int lambdaNum;
-        private final Map<String, Integer> rankPattern = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -122,16 +109,6 @@ public record SoraConfig(
             return this;
         }
 
-        /**
-         * Sets the maximum rank.
-         *
-         * @param r the rank
-         * @return this builder
-         */
-        public Builder r(int r) {
-            this.r = r;
-            return this;
-        }
 
         /**
          * Sets α.
@@ -203,17 +180,6 @@ public record SoraConfig(
             return this;
         }
 
-        /**
-         * Overrides the maximum rank of modules matching a key.
-         *
-         * @param key a regex matched against the end of the module path
-         * @param rank the rank
-         * @return this builder
-         */
-        public Builder rankPattern(String key, int rank) {
-            rankPattern.put(key, rank);
-            return this;
-        }
 
         /**
          * Builds and validates the config.
