@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import dev.delora.core.delora.DeloraInit;
 import dev.delora.examples.glue.GlueData;
+import dev.delora.examples.glue.GlueDownload;
 import dev.delora.examples.glue.GlueRunner;
 import dev.delora.examples.glue.GlueTask;
 import dev.delora.examples.glue.Hyperparameters;
@@ -82,8 +83,13 @@ public final class Main implements Callable<Integer> {
         String model;
 
         @Option(names = "--data-dir", description = "Folder with the task's GLUE TSVs (train.tsv, dev.tsv; MNLI "
-                + "dev_matched.tsv), e.g. glue_data/RTE. Without it, sst2 uses the embedded sample.")
+                + "dev_matched.tsv), e.g. glue_data/RTE. Without it the task is downloaded from GLUE's addresses "
+                + "into ~/.cache/delora4j/glue when online (cached afterwards).")
         Path dataDir;
+
+        @Option(names = "--embedded-sample", description = "sst2 only: use the 2,000-sentence SST-2 sample shipped "
+                + "with the examples instead of the full task.")
+        boolean embeddedSample;
 
         @Option(names = "--seeds", split = ",", defaultValue = "42,43,44,45,46",
                 description = "Seeds; each also seeds its validation/test split (default: ${DEFAULT-VALUE}).")
@@ -166,17 +172,18 @@ public final class Main implements Callable<Integer> {
                     or(alpha, p.alpha()), or(deloraLambda, p.deloraLambda()), or(deloraInit, p.deloraInit()),
                     or(dropout, p.dropout()), or(maxLength, p.maxLength()), or(targets, p.targets()),
                     or(sparseLambda, p.sparseLambda()), or(sparseLambda2, p.sparseLambda2()));
-            if (dataDir == null && t != GlueTask.SST2) {
+            if (embeddedSample && t != GlueTask.SST2) {
                 throw new CommandLine.ParameterException(new CommandLine(this),
-                        "--data-dir is required for " + t.id() + " (only sst2 has an embedded sample)");
+                        "--embedded-sample exists only for sst2, not " + t.id());
             }
+            Path taskDir = embeddedSample ? null : dataDir != null ? dataDir : GlueDownload.fromEnvironment().taskDir(t);
             Path out = output != null ? output : Path.of("runs", t.id() + "-" + m.name().toLowerCase());
             Device dev = device == null ? Engine.getInstance().defaultDevice() : Device.fromName(device);
             System.out.println("glue " + t.id() + " with " + m.name().toLowerCase() + " on " + dev + ": " + hp);
             GlueRunner runner = new GlueRunner(t, hp, new ModelSource(model), dev, out, evalBatchSize, export,
                     System.out);
             runner.runAll(seeds, seed -> {
-                GlueData.Splits s = dataDir == null ? GlueData.embeddedSst2(seed) : GlueData.load(t, dataDir, seed);
+                GlueData.Splits s = taskDir == null ? GlueData.embeddedSst2(seed) : GlueData.load(t, taskDir, seed);
                 if (maxTrainSamples != null && maxTrainSamples < s.train().size()) {
                     s = new GlueData.Splits(t, s.train().subList(0, maxTrainSamples), s.validation(), s.test());
                 }
