@@ -20,6 +20,7 @@ import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.inject.AdaptedModel;
 import dev.delora.djl.io.AtomicFiles;
 import dev.delora.djl.inject.BlockTree;
+import dev.delora.djl.inject.LoraConversion;
 import dev.delora.djl.train.AdamW;
 import dev.delora.djl.train.AdapterTrainer;
 import dev.delora.djl.train.ParameterGroups;
@@ -216,8 +217,15 @@ public final class GlueRunner {
             RunResult run = new RunResult(seed, bestEpoch, before, atBest, trainable, epochs,
                     (System.nanoTime() - start) / 1e9);
             writeRunLog(run);
+            if (bestEpoch > 0) {
+                best.restore(); // the weights of the reported epoch
+            }
+            if (hp.method() == Method.SORA) {
+                LoraConversion pruned = peft.convertToLora(AdaptedModel.DEFAULT_ADAPTER);
+                out.printf(Locale.ROOT, "SoRA pruning: adapter parameters %,d -> %,d; rank per module %s%n",
+                        pruned.parametersBefore(), pruned.parametersAfter(), pruned.ranksAfter());
+            }
             if (export && bestEpoch > 0) {
-                best.restore();
                 Block merged = peft.mergeAndUnload();
                 Path dir = output.resolve("seed-" + seed + "-merged");
                 HfExport.save(merged, loaded.config(), loaded.tokenizerJson(), dir);

@@ -87,6 +87,21 @@ class GlueRunnerTest {
     }
 
     @Test
+    void soraRunPrunesAndExports() throws Exception {
+        Hyperparameters hp = new Hyperparameters(Method.SORA, 2, 16, 1e-2, 1e-2, 0.1, 0.06, 0.1, 4, 8, 0,
+                DeloraInit.PAPER, 0f, 32, List.of("query", "value", "intermediate.dense"), 1f, 0.2f);
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        GlueRunner runner = new GlueRunner(GlueTask.SST2, hp, new ModelSource(Fixtures.dir("hf/tiny-bert").toString()),
+                Device.cpu(), out, 128, true, new PrintStream(log, true, StandardCharsets.UTF_8));
+        GlueData.Splits full = GlueData.embeddedSst2(43);
+        GlueRunner.RunResult run = runner.run(new GlueData.Splits(GlueTask.SST2, full.train().subList(0, 64),
+                full.validation(), full.test()), 43);
+        String text = log.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("SoRA pruning: adapter parameters"), text);
+        assertEquals(run.bestEpoch() > 0, Files.exists(out.resolve("seed-43-merged").resolve("model.safetensors")));
+    }
+
+    @Test
     void summaryStatisticsAreMeanAndSampleStandardDeviation() {
         GlueRunner.RunResult a = new GlueRunner.RunResult(1, 1, Map.of(), Map.of("accuracy", 0.5), "", List.of(), 0);
         GlueRunner.RunResult b = new GlueRunner.RunResult(2, 1, Map.of(), Map.of("accuracy", 0.7), "", List.of(), 0);
