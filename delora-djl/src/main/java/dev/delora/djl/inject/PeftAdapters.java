@@ -136,10 +136,7 @@ public final class PeftAdapters {
         }
         modulesToSaveParameters(model.block(), modulesToSave)
                 .forEach((k, p) -> tensors.put(PREFIX + k, p.getArray()));
-        JsonObject json = configToJson(config, metadata);
-        json.add("modules_to_save", modulesToSave.isEmpty() ? JsonNull.INSTANCE
-                : new GsonBuilder().create().toJsonTree(modulesToSave));
-        return write(dir, adapterName, tensors, json);
+        return write(dir, adapterName, tensors, configToJson(config, metadata));
     }
 
     /**
@@ -202,10 +199,7 @@ public final class PeftAdapters {
             List<String> modulesToSave = savedModules(model.block(), lora, metadata);
             modulesToSaveParameters(model.block(), modulesToSave)
                     .forEach((k, p) -> tensors.put(PREFIX + k, p.getArray()));
-            JsonObject json = configToJson(lora, metadata);
-            json.add("modules_to_save", modulesToSave.isEmpty() ? JsonNull.INSTANCE
-                    : new GsonBuilder().create().toJsonTree(modulesToSave));
-            return write(dir, adapterName, tensors, json);
+            return write(dir, adapterName, tensors, configToJson(lora, metadata));
         } finally {
             factors.forEach(LoraFactors::close);
         }
@@ -405,7 +399,9 @@ public final class PeftAdapters {
                 moduleOfKey.put(PREFIX + e.getKey() + "." + suffix, e.getKey());
             });
         }
-        Map<String, Parameter> headParams = modulesToSaveParameters(root, config.targets().modulesToSave());
+        JsonElement taskType = parsed.getAsJsonObject().get("task_type");
+        Map<String, Parameter> headParams = modulesToSaveParameters(root, savedModules(root, config,
+                taskType == null || taskType.isJsonNull() ? null : taskType.getAsString()));
         headParams.forEach((k, p) -> expected.put(PREFIX + k, p.getArray().getShape()));
 
         NDManager scratch = NDManager.newBaseManager(firstWeight(targets).getDevice());
@@ -483,12 +479,17 @@ public final class PeftAdapters {
     // ------------------------------------------------------------------ modules_to_save
 
     /**
-     * The modules_to_save saved with an adapter: the config's, plus the classification head for {@code SEQ_CLS}
-     * (PEFT adds {@code classifier}/{@code score} itself and expects their weights in the file).
+     * The modules whose weights are saved with an adapter: the config's modules_to_save, plus the classification head
+     * for {@code SEQ_CLS}, as PEFT's {@code PeftModelForSequenceClassification} adds {@code classifier}/{@code score}
+     * itself (and expects their weights in the file) whatever the config says.
      */
     private static List<String> savedModules(Block root, AdapterConfig config, Metadata metadata) {
+        return savedModules(root, config, metadata.taskType());
+    }
+
+    private static List<String> savedModules(Block root, AdapterConfig config, String taskType) {
         Set<String> out = new LinkedHashSet<>(config.targets().modulesToSave());
-        if ("SEQ_CLS".equals(metadata.taskType()) && root instanceof HfSequenceClassifier c) {
+        if ("SEQ_CLS".equals(taskType) && root instanceof HfSequenceClassifier c) {
             out.addAll(c.headModules());
         }
         return List.copyOf(out);

@@ -40,8 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PeftGoldenTest {
 
     private static final double TOL = 1e-4;
-    private static NDManager manager;
-    private static Map<String, NDArray> golden;
+    static NDManager manager;
+    static Map<String, NDArray> golden;
 
     @TempDir
     Path tmp;
