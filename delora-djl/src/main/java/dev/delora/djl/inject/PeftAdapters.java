@@ -468,7 +468,9 @@ public final class PeftAdapters {
             return out;
         } catch (UncheckedIOException e) {
             // Safetensors reports a corrupt header or truncated data this way; keep the file and reason
-            throw new IllegalArgumentException("Cannot read " + file + ": " + e.getMessage(), e);
+            String msg = e.getMessage() != null && e.getMessage().contains(file.toString()) ? e.getMessage()
+                    : file + ": " + e.getMessage();
+            throw new IllegalArgumentException("Cannot read the adapter weights: " + msg, e);
         }
     }
 
