@@ -11,6 +11,8 @@ import dev.delora.core.LoraFactors;
 import dev.delora.core.lora.LoraAdapter;
 import dev.delora.core.lora.LoraConfig;
 import dev.delora.core.target.TargetSelector;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -146,13 +148,7 @@ public final class AdaptedModel {
      */
     public void addAdapter(String name, AdapterConfig config) {
         checkOpen();
-        if (name == null || name.isEmpty() || name.contains(".")) {
-            throw new IllegalArgumentException("Adapter names must be non-empty and contain no '.', got '" + name + "'");
-        }
-        if (configs.containsKey(name)) {
-            throw new IllegalArgumentException("An adapter named '" + name + "' already exists; adapters: "
-                    + configs.keySet());
-        }
+        checkNewName(name);
         Map<String, BlockTree.Node> nodes = BlockTree.nodes(root);
         Map<String, Linear> targets = selectTargets(nodes, config);
         checkModulesToSave(nodes, new TargetSelector(config.targets()));
@@ -172,18 +168,33 @@ public final class AdaptedModel {
             created.values().forEach(AdaptedModel::close);
             throw ex;
         }
+        attach(name, config, targets, created);
+    }
 
+    private void checkNewName(String name) {
+        if (name == null || name.isEmpty() || name.contains(".")) {
+            throw new IllegalArgumentException("Adapter names must be non-empty and contain no '.', got '" + name + "'");
+        }
+        if (configs.containsKey(name)) {
+            throw new IllegalArgumentException("An adapter named '" + name + "' already exists; adapters: "
+                    + configs.keySet());
+        }
+    }
+
+    /** Wraps the targets and registers the adapters; closes them and leaves the model unchanged on failure. */
+    private void attach(String name, AdapterConfig config, Map<String, Linear> targets,
+            Map<String, LinearAdapter> created) {
         Map<Block, Block> swaps = new IdentityHashMap<>();
         Map<String, AdaptedLinear> wrappers = new LinkedHashMap<>();
-        for (Map.Entry<String, Linear> e : targets.entrySet()) {
-            Linear linear = e.getValue();
-            AdaptedLinear wrapper = linear instanceof AdaptedLinear a ? a : new AdaptedLinear(linear);
-            if (wrapper != linear) {
-                swaps.put(linear, wrapper);
-            }
-            wrappers.put(e.getKey(), wrapper);
-        }
         try {
+            for (Map.Entry<String, Linear> e : targets.entrySet()) {
+                Linear linear = e.getValue();
+                AdaptedLinear wrapper = linear instanceof AdaptedLinear a ? a : new AdaptedLinear(linear);
+                if (wrapper != linear) {
+                    swaps.put(linear, wrapper);
+                }
+                wrappers.put(e.getKey(), wrapper);
+            }
             BlockTree.replace(root, swaps);
         } catch (RuntimeException ex) {
             created.values().forEach(AdaptedModel::close);
@@ -200,7 +211,58 @@ public final class AdaptedModel {
         }
     }
 
-    private Map<String, Linear> selectTargets(Map<String, BlockTree.Node> nodes, AdapterConfig config) {
+    // ---- hooks for PeftAdapters (loading adapters from files) ----
+
+    /**
+     * Selects the modules a config targets, as {@link #addAdapter} does, without changing anything.
+     *
+     * @throws IllegalArgumentException if nothing matches or a match is not a {@code Linear}
+     */
+    static Map<String, Linear> targets(Block root, AdapterConfig config) {
+        return selectTargets(BlockTree.nodes(root), config);
+    }
+
+    /**
+     * Adds an adapter whose per-module {@link LinearAdapter}s were restored from saved state; it is not made active.
+     * The adapters must cover exactly the modules the config targets. On failure they are closed and the model is
+     * unchanged.
+     */
+    void addRestoredAdapter(String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
+        try {
+            checkOpen();
+            checkNewName(name);
+            Map<String, Linear> targets = selectTargets(BlockTree.nodes(root), config);
+            if (!targets.keySet().equals(restored.keySet())) {
+                throw new IllegalArgumentException("Restored adapter '" + name + "' covers modules "
+                        + restored.keySet() + " but its config targets " + targets.keySet());
+            }
+            attach(name, config, targets, restored);
+        } catch (RuntimeException ex) {
+            restored.values().forEach(AdaptedModel::close);
+            throw ex;
+        }
+    }
+
+    /**
+     * Creates the handle of a block without adapters from a restored adapter, and makes that adapter active.
+     *
+     * @throws IllegalStateException if the block already holds adapters
+     */
+    static AdaptedModel restored(Block root, String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
+        for (BlockTree.Node node : BlockTree.nodes(root).values()) {
+            if (node.block() instanceof AdaptedLinear) {
+                restored.values().forEach(AdaptedModel::close);
+                throw new IllegalStateException("The model already has adapters (module '" + node.path()
+                        + "'); load more through the AdaptedModel that holds them");
+            }
+        }
+        AdaptedModel model = new AdaptedModel(root);
+        model.addRestoredAdapter(name, config, restored);
+        model.setAdapter(name);
+        return model;
+    }
+
+    private static Map<String, Linear> selectTargets(Map<String, BlockTree.Node> nodes, AdapterConfig config) {
         TargetSelector selector = new TargetSelector(config.targets());
         boolean allLinear = config.targets().targetModules().isAllLinear();
         Map<String, Linear> targets = new LinkedHashMap<>();
@@ -533,6 +595,42 @@ public final class AdaptedModel {
     /** Prints {@link #trainableParameters()} to standard output, as PEFT's {@code print_trainable_parameters}. */
     public void printTrainableParameters() {
         System.out.println(trainableParameters()); // NOPMD - this is the method's purpose
+    }
+
+    /**
+     * Saves the active adapter in PEFT's layout ({@link PeftAdapters#save(AdaptedModel, String, Path)}).
+     *
+     * @param dir the output folder ({@code dir/<name>/} for a non-default adapter, as PEFT)
+     * @return the folder written
+     * @throws IOException if writing fails
+     */
+    public Path save(Path dir) throws IOException {
+        return PeftAdapters.save(this, activeAdapter, dir);
+    }
+
+    /**
+     * Loads a saved adapter as another, inactive adapter (PEFT's {@code load_adapter}); see
+     * {@link PeftAdapters#load(AdaptedModel, Path, String)}.
+     *
+     * @param dir the adapter folder
+     * @param name the new adapter's name
+     * @throws IOException if a file cannot be read
+     */
+    public void loadAdapter(Path dir, String name) throws IOException {
+        PeftAdapters.load(this, dir, name);
+    }
+
+    /**
+     * Loads a saved adapter onto a model without adapters, as {@value #DEFAULT_ADAPTER} (PEFT's
+     * {@code PeftModel.from_pretrained}); see {@link PeftAdapters#load(Block, Path, String)}.
+     *
+     * @param root the base model, weights loaded
+     * @param dir the adapter folder
+     * @return the handle, the adapter active
+     * @throws IOException if a file cannot be read
+     */
+    public static AdaptedModel load(Block root, Path dir) throws IOException {
+        return PeftAdapters.load(root, dir, DEFAULT_ADAPTER);
     }
 
     private void requireAdapter(String name) {
