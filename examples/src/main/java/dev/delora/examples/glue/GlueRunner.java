@@ -21,6 +21,7 @@ import dev.delora.djl.inject.AdaptedModel;
 import dev.delora.djl.io.AtomicFiles;
 import dev.delora.djl.inject.BlockTree;
 import dev.delora.djl.inject.LoraConversion;
+import dev.delora.djl.inject.PeftAdapters;
 import dev.delora.djl.train.AdamW;
 import dev.delora.djl.train.AdapterTrainer;
 import dev.delora.djl.train.ParameterGroups;
@@ -226,6 +227,13 @@ public final class GlueRunner {
                         pruned.parametersBefore(), pruned.parametersAfter(), pruned.ranksAfter());
             }
             if (export && bestEpoch > 0) {
+                // the adapter in PEFT's layout (LoRA, DeLoRA ZERO_B load in PEFT as they are) and, for every method,
+                // its exact plain-LoRA form, which any PEFT version loads
+                Path adapter = PeftAdapters.save(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed
+                        + "-adapter"));
+                Path asLora = PeftAdapters.saveAsLora(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed
+                        + "-adapter-as-lora"));
+                out.printf(Locale.ROOT, "saved the best adapter to %s (as plain LoRA: %s)%n", adapter, asLora);
                 Block merged = peft.mergeAndUnload();
                 Path dir = output.resolve("seed-" + seed + "-merged");
                 HfExport.save(merged, loaded.config(), loaded.tokenizerJson(), dir);
