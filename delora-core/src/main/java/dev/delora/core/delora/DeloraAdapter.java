@@ -194,16 +194,19 @@ public final class DeloraAdapter implements LinearAdapter {
         NDArray av = a.getArray();
         NDArray bv = b.getArray();
         NDArray lambdaValue = lambda.getArray();
-        NDArray w = wNorm.expandDims(0);
-        NDArray s = scales(av, bv, lambdaValue);
-        NDArray loraB = bv.mul(s.expandDims(0));
-        NDArray loraA = av.mul(w);
-        if (c != null) {
-            NDArray sc = lambdaValue.div(rank).mul(cdInverseNorms).neg();
-            loraB = loraB.concat(d.mul(sc.expandDims(0)), 1);
-            loraA = loraA.concat(c.mul(w), 0);
-        }
-        return new LoraFactors(loraA, loraB, 1f);
+        // temporaries (norms, scales, views) die in the scope; only the two factors are kept
+        NDList f = AdapterParameters.inStepScope(av, () -> {
+            NDArray w = wNorm.expandDims(0);
+            NDArray loraB = bv.mul(scales(av, bv, lambdaValue).expandDims(0));
+            NDArray loraA = av.mul(w);
+            if (c != null) {
+                NDArray sc = lambdaValue.div(rank).mul(cdInverseNorms).neg();
+                loraB = loraB.concat(d.mul(sc.expandDims(0)), 1);
+                loraA = loraA.concat(c.mul(w), 0);
+            }
+            return new NDList(loraA, loraB);
+        });
+        return new LoraFactors(f.get(0), f.get(1), 1f);
     }
 
     @Override

@@ -158,30 +158,35 @@ public final class AdaptedLinear extends Linear {
             throw new IllegalStateException("Adapter '" + name + "' is already merged; unmerge it first");
         }
         NDArray w = weight.getArray();
-        try (NDArray delta = adapters.get(name).deltaWeight()) {
-            NDArray cast = delta.toType(w.getDataType(), false);
-            if (cast.isInfinite().logicalOr(cast.isNaN()).any().getBoolean()) {
+        try (NDArray delta = adapters.get(name).deltaWeight(); NDArray sum = delta.sum()) {
+            // one reduction and one host read: a NaN or ±Inf anywhere makes the sum non-finite
+            if (!Float.isFinite(sum.getFloat())) {
                 throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights");
             }
-            w.addi(cast);
-            if (cast != delta) {
-                cast.close();
-            }
+            addInPlace(w, delta, 1f);
         }
         merged.add(name);
+    }
+
+    /** {@code w += sign·delta}, casting delta to w's dtype (merges are computed in float32). */
+    private static void addInPlace(NDArray w, NDArray delta, float sign) {
+        NDArray cast = delta.toType(w.getDataType(), false);
+        if (sign > 0) {
+            w.addi(cast);
+        } else {
+            w.subi(cast);
+        }
+        if (cast != delta) {
+            cast.close();
+        }
     }
 
     void unmerge(String name) {
         if (!merged.contains(name)) {
             throw new IllegalStateException("Adapter '" + name + "' is not merged");
         }
-        NDArray w = weight.getArray();
         try (NDArray delta = adapters.get(name).deltaWeight()) {
-            NDArray cast = delta.toType(w.getDataType(), false);
-            w.subi(cast);
-            if (cast != delta) {
-                cast.close();
-            }
+            addInPlace(weight.getArray(), delta, -1f);
         }
         merged.remove(name);
     }

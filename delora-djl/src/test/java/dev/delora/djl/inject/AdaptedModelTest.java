@@ -125,6 +125,19 @@ class AdaptedModelTest {
     }
 
     @Test
+    void mergeRefusesANonFiniteUpdateAndLeavesTheWeights() {
+        SequentialBlock mlp = TestModels.mlp(manager, 6);
+        AdaptedModel peft = AdaptedModel.inject(mlp, randomDelora("01Linear"));
+        Map<String, float[]> before = TestModels.snapshot(mlp);
+        peft.adaptedModules().get("01Linear").adapters().get("default").parameters().get("delora_lambda").getArray()
+                .set(new ai.djl.ndarray.index.NDIndex(0), Float.NaN);
+        IllegalStateException e = assertThrows(IllegalStateException.class, peft::merge);
+        assertTrue(e.getMessage().contains("NaN/Inf"), e.getMessage());
+        assertFalse(peft.isMerged());
+        assertArrayEquals(before.get("01Linear.weight"), TestModels.snapshot(mlp).get("01Linear.weight"));
+    }
+
+    @Test
     void severalAdaptersCanBeSwitchedDisabledAndDeleted() throws Exception {
         SequentialBlock mlp = TestModels.mlp(manager, 6);
         NDArray x = manager.randomNormal(new Shape(4, 6));
