@@ -38,8 +38,8 @@ public final class BenchmarkMain {
     /** Command-line options; see {@link #usage()}. */
     record Options(int threads, int interopThreads, int warmup, int layerIterations, int trainIterations,
             int inferIterations, int mergeIterations, List<Integer> batches, int seq, int layers, int rank,
-            List<Method> methods, List<String> sections, int soakSteps, int soakLayers, int soakBatch, int soakSeq,
-            Method soakMethod, Path peft, Path json, boolean fork, String child, Method method, int batch) {
+            List<Method> methods, Map<Integer, List<Method>> batchMethods, List<String> sections, int soakSteps, int soakLayers, int soakBatch, int soakSeq,
+            Method soakMethod, Path peft, Path json, Path results, boolean fork, String child, Method method, int batch) {
 
         Options {
             if (threads < 1 || interopThreads < 1) {
@@ -62,6 +62,7 @@ public final class BenchmarkMain {
                 "usage: BenchmarkMain [options]",
                 "  --peft FILE              PyTorch + PEFT results from bench_peft.py: adds PEFT and our/PEFT columns",
                 "  --json FILE              also write our results as JSON (bench_peft.py's schema)",
+                "  --results FILE           measure nothing: print the table from a --json file written earlier",
                 "  --threads N              libtorch intra-op threads (default 2)",
                 "  --interop-threads N      libtorch inter-op threads (default 1)",
                 "  --warmup N               untimed repetitions before each timing (default 1; layer: 3 + N)",
@@ -74,6 +75,7 @@ public final class BenchmarkMain {
                 "  --layers N               encoder layers (default 12, RoBERTa-base)",
                 "  --rank N                 adapter rank (default 8)",
                 "  --methods a,b            adapters (default lora,delora,delora-paper,loraxs,sora; base always runs)",
+                "  --batch-methods 32:a,b   other adapters for one batch size (repeat with ';'), to keep big batches short",
                 "  --sections a,b           layer,train,soak (default all)",
                 "  --soak-steps N           training steps of the memory trace (default 1000)",
                 "  --soak-layers N --soak-batch N --soak-seq N --soak-method M   its model (default 2, 4, 64, delora)",
@@ -106,6 +108,13 @@ public final class BenchmarkMain {
             System.out.println(RESULT + r);
             return;
         }
+        if (o.results() != null) {
+            JsonObject saved = JsonParser.parseString(Files.readString(o.results())).getAsJsonObject();
+            JsonObject peft = o.peft() == null ? null
+                    : JsonParser.parseString(Files.readString(o.peft())).getAsJsonObject();
+            Table.print(System.out, o, saved, peft);
+            return;
+        }
         JsonObject ours = new JsonObject();
         ours.add("meta", meta(o));
         List<String> base = baseArgs(o);
@@ -117,7 +126,7 @@ public final class BenchmarkMain {
             JsonObject train = new JsonObject();
             for (int b : o.batches()) {
                 JsonObject perMethod = new JsonObject();
-                for (Method m : withBase(o.methods())) {
+                for (Method m : withBase(o.batchMethods().getOrDefault(b, o.methods()))) {
                     System.err.printf(Locale.ROOT, "[bench] section 2: %s, batch %d%n", m.key(), b);
                     perMethod.add(m.key(), run(o, base, List.of("--child", "train", "--method", m.key(), "--batch",
                             Integer.toString(b))));
@@ -182,8 +191,13 @@ public final class BenchmarkMain {
         if (!o.fork()) {
             return runChild(parse(args.toArray(String[]::new)));
         }
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx2g", "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + o.threads(),
+        // The memory trace pre-touches a fixed heap, so that RSS growth during the run can only be native memory
+        // (otherwise G1 touching more of its committed heap step after step looks the same as a native leak).
+        List<String> heap = childArgs.contains("soak")
+                ? List.of("-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch") : List.of("-Xmx2g");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(heap);
+        cmd.addAll(List.of("-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + o.threads(),
                 "-Dai.djl.pytorch.num_interop_threads=" + o.interopThreads(),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", System.getProperty("java.class.path"), BenchmarkMain.class.getName()));
@@ -243,16 +257,22 @@ public final class BenchmarkMain {
                 r.addProperty("infer_ms", infer);
             } else {
                 r.addProperty("infer_unmerged_ms", infer);
-                double[] merge = new double[o.mergeIterations()];
-                for (int i = 0; i < merge.length; i++) {
-                    long t0 = System.nanoTime();
+                try {
+                    double[] merge = new double[o.mergeIterations()];
+                    for (int i = 0; i < merge.length; i++) {
+                        long t0 = System.nanoTime();
+                        c.peft().merge();
+                        merge[i] = (System.nanoTime() - t0) / 1e6;
+                        c.peft().unmerge();
+                    }
+                    r.addProperty("merge_ms", Timing.median(merge));
                     c.peft().merge();
-                    merge[i] = (System.nanoTime() - t0) / 1e6;
-                    c.peft().unmerge();
+                    r.addProperty("infer_merged_ms", Timing.medianMs(o.warmup(), o.inferIterations(), c::inferStep));
+                } catch (IllegalStateException e) {
+                    // a refused merge is a finding to report, not a reason to lose the other numbers
+                    r.addProperty("merge_error", e.getMessage());
+                    System.err.println("[bench]   merge failed: " + e.getMessage());
                 }
-                r.addProperty("merge_ms", Timing.median(merge));
-                c.peft().merge();
-                r.addProperty("infer_merged_ms", Timing.medianMs(o.warmup(), o.inferIterations(), c::inferStep));
             }
             r.addProperty("peak_rss_end_mb", Rss.peakMb());
         }
@@ -267,19 +287,25 @@ public final class BenchmarkMain {
         r.addProperty("batch", o.soakBatch());
         r.addProperty("seq", o.soakSeq());
         JsonObject rss = new JsonObject();
+        JsonObject heap = new JsonObject();
         long t0 = System.nanoTime();
         try (EncoderCase c = EncoderCase.create(o.soakMethod(), o.soakLayers(), o.rank(), o.soakBatch(), o.soakSeq())) {
             for (int step = 1; step <= o.soakSteps(); step++) {
                 c.trainStep();
                 if (step == 1 || step == 10 || step % 100 == 0 || step == o.soakSteps()) {
                     rss.addProperty(Integer.toString(step), Rss.currentMb());
+                    // the Java heap is part of RSS; what it has committed is not native (libtorch) memory
+                    double committed = Runtime.getRuntime().totalMemory() / (1024.0 * 1024);
+                    heap.addProperty(Integer.toString(step), committed);
                     if (step % 100 == 0) {
-                        System.err.printf(Locale.ROOT, "[bench]   step %d: RSS %.1f MiB%n", step, Rss.currentMb());
+                        System.err.printf(Locale.ROOT, "[bench]   step %d: RSS %.1f MiB (Java heap committed %.1f)%n",
+                                step, Rss.currentMb(), committed);
                     }
                 }
             }
         }
         r.add("rss_mb", rss);
+        r.add("java_heap_committed_mb", heap);
         r.addProperty("seconds", (System.nanoTime() - t0) / 1e9);
         return r;
     }
@@ -300,7 +326,7 @@ public final class BenchmarkMain {
         }
         List<String> known = List.of("threads", "interop-threads", "warmup", "layer-iterations", "train-iterations",
                 "infer-iterations", "merge-iterations", "batches", "seq", "layers", "rank", "methods", "sections",
-                "soak-steps", "soak-layers", "soak-batch", "soak-seq", "soak-method", "peft", "json", "child",
+                "soak-steps", "soak-layers", "soak-batch", "soak-seq", "soak-method", "peft", "json", "results", "child", "batch-methods",
                 "method", "batch");
         for (String k : v.keySet()) {
             if (!known.contains(k)) {
@@ -314,12 +340,30 @@ public final class BenchmarkMain {
                 intOf(v, "seq", 128), intOf(v, "layers", 12), intOf(v, "rank", 8),
                 Arrays.stream(v.getOrDefault("methods", "lora,delora,delora-paper,loraxs,sora").split(","))
                         .map(Method::of).toList(),
+                batchMethods(v.getOrDefault("batch-methods", "")),
                 Arrays.stream(v.getOrDefault("sections", "layer,train,soak").split(",")).map(String::trim).toList(),
                 intOf(v, "soak-steps", 1000), intOf(v, "soak-layers", 2), intOf(v, "soak-batch", 4),
                 intOf(v, "soak-seq", 64), Method.of(v.getOrDefault("soak-method", "delora")),
                 v.containsKey("peft") ? Path.of(v.get("peft")) : null,
-                v.containsKey("json") ? Path.of(v.get("json")) : null, fork, v.get("child"),
+                v.containsKey("json") ? Path.of(v.get("json")) : null,
+                v.containsKey("results") ? Path.of(v.get("results")) : null, fork, v.get("child"),
                 v.containsKey("method") ? Method.of(v.get("method")) : null, intOf(v, "batch", 0));
+    }
+
+    private static Map<Integer, List<Method>> batchMethods(String spec) {
+        Map<Integer, List<Method>> out = new LinkedHashMap<>();
+        for (String part : spec.split(";")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            int colon = part.indexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("--batch-methods expects 'batch:method,method', got '" + part + "'");
+            }
+            out.put(parseInt("batch-methods", part.substring(0, colon)),
+                    Arrays.stream(part.substring(colon + 1).split(",")).map(Method::of).toList());
+        }
+        return out;
     }
 
     private static int intOf(Map<String, String> v, String key, int def) {
@@ -398,17 +442,32 @@ public final class BenchmarkMain {
                         }
                     }
                 }
-                String first = train.keySet().iterator().next();
-                JsonObject tb = train.getAsJsonObject(first);
-                JsonObject pb = obj(pt, first);
-                for (String m : tb.keySet()) {
-                    Double t = num(tb, m, "merge_ms");
-                    if (t != null) {
-                        Double p = num(pb, m, "merge_ms");
-                        rows.add(new String[] {"3 merge all " + 2 * o.layers() + " adapters (ms)", m, ms(t),
-                                p == null ? "–" : ms(p), ratio(t, p)});
+                // merge time does not depend on the batch: report the first batch where the merge succeeded
+                Map<String, String[]> mergeRows = new LinkedHashMap<>();
+                for (String b : train.keySet()) {
+                    JsonObject tb = train.getAsJsonObject(b);
+                    JsonObject pb = obj(pt, b);
+                    for (String m : tb.keySet()) {
+                        JsonObject entry = obj(tb, m);
+                        Double t = num(tb, m, "merge_ms");
+                        String[] row = mergeRows.get(m);
+                        if (t != null && (row == null || row[2].startsWith("failed"))) {
+                            Double p = num(pb, m, "merge_ms");
+                            String note = row == null ? "" : " (" + row[2] + ")";
+                            mergeRows.put(m, new String[] {"3 merge all " + 2 * layers(ours, o) + " adapters (ms)", m,
+                                    ms(t) + " (batch-" + b + " run)" + note, p == null ? "–" : ms(p), ratio(t, p)});
+                        } else if (entry != null && entry.has("merge_error")) {
+                            String err = "failed at batch " + b + ": " + entry.get("merge_error").getAsString();
+                            if (row == null) {
+                                mergeRows.put(m, new String[] {"3 merge all " + 2 * layers(ours, o) + " adapters (ms)",
+                                        m, err, "–", "–"});
+                            } else {
+                                row[2] = row[2] + "; " + err;
+                            }
+                        }
                     }
                 }
+                rows.addAll(mergeRows.values());
             }
             JsonObject soak = obj(ours, "soak");
             if (soak != null) {
@@ -422,7 +481,11 @@ public final class BenchmarkMain {
                     if (List.of("1", "100", "500", "1000").contains(step) || !rss.has("1000")) {
                         Double r = rss.get(step).getAsDouble();
                         Double p = prss != null && prss.has(step) ? prss.get(step).getAsDouble() : null;
-                        rows.add(new String[] {what, "step " + step, f0(r), p == null ? "–" : f0(p), ratio(r, p)});
+                        JsonObject heap = obj(soak, "java_heap_committed_mb");
+                        String h = heap != null && heap.has(step)
+                                ? " (heap " + f0(heap.get(step).getAsDouble()) + ")" : "";
+                        rows.add(new String[] {what, "step " + step, f0(r) + h, p == null ? "–" : f0(p),
+                                ratio(r, p)});
                     }
                 }
             }
@@ -433,6 +496,11 @@ public final class BenchmarkMain {
                 out.printf("| %s | %s | %s | %s | %s |%n", r[0].equals(last) ? "" : r[0], r[1], r[2], r[3], r[4]);
                 last = r[0];
             }
+        }
+
+        private static int layers(JsonObject ours, Options o) {
+            JsonObject meta = obj(ours, "meta");
+            return meta != null && meta.has("layers") ? meta.get("layers").getAsInt() : o.layers();
         }
 
         private static JsonObject obj(JsonObject o, String key) {

@@ -63,6 +63,8 @@ public final class LayerCase implements AutoCloseable {
     public void step() {
         try (NDManager step = manager.newSubManager();
                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            // lent to the step: results join their first operand's manager and must die with the step
+            x.tempAttach(step);
             NDArray y = layer.forward(new ParameterStore(step, false), new NDList(x), true).singletonOrThrow();
             gc.backward(y.sum());
         }
