@@ -11,7 +11,7 @@ Methods: base (frozen encoder; head + embedding LayerNorm trained), lora (PEFT L
 its only init: B = 0). LoRA-XS and SoRA have no PEFT implementation and are not run. Every configuration runs in a
 fresh interpreter (this script re-executed with --child) so each VmHWM belongs to one configuration.
 
-  /work/venv/bin/python src-test-fixtures/parity/bench_peft.py --out results-peft.json
+  .venv/bin/python src-test-fixtures/parity/bench_peft.py --out results-peft.json
 """
 import argparse
 import datetime

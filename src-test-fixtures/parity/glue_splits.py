@@ -9,7 +9,7 @@ is checked against numpy and not against itself.
 If the shared reference permutations (ExplainableML/DeLoRA protocol, one JSON per task with key
 `permutations`) are given with --check DIR, every permutation is cross-checked against them in full.
 
-    python glue_splits.py [--check /work/shared/glue/delora_splits]
+    python glue_splits.py [--check GLUE_DIR/delora_splits]
 """
 import argparse
 import json

@@ -9,7 +9,7 @@ Malformed files exercise the reader's errors.
 csv with delimiter="\\t", quoting=QUOTE_NONE; CoLA by position; ClassLabel string -> index; stsb float32)
 would yield: text a, text b (or null), label, 0-based row index.
 
-    python glue_tsv_samples.py /work/shared/glue
+    python glue_tsv_samples.py GLUE_DIR
 """
 import csv
 import io

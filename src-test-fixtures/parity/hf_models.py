@@ -5,7 +5,7 @@ Writes tiny random BERT / RoBERTa sequence-classification checkpoints as Hugging
 tokenizer.json, safetensors dtype samples, and the reference outputs of transformers (eval mode, eager attention)
 on fixed padded inputs.
 
-Run: /work/venv/bin/python src-test-fixtures/parity/hf_models.py
+Run: .venv/bin/python src-test-fixtures/parity/hf_models.py
 """
 import copy
 import json

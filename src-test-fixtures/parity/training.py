@@ -6,7 +6,7 @@ Writes, with torch 2.7.1 / transformers 4.57.6 / numpy 2.2.6 (see requirements.t
   clip.safetensors              clip_grad_norm_ on three gradient tensors for several max_norm values
   schedules.json                transformers' linear warmup/decay factors for an int and a float warmup
   sparsity.json                 SoRA SparseAdamW lambda lists (np.linspace / log / exp formulas)
-Run: /work/venv/bin/python training.py  (from any directory)
+Run: .venv/bin/python training.py  (from any directory)
 """
 import json
 import math

@@ -11,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import dev.delora.core.sora.SoraAdapter;
+import dev.delora.core.sora.SoraThreshold;
 import dev.delora.djl.hf.HfConfig;
 import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.hf.HfSequenceClassifier;
@@ -112,7 +113,7 @@ public final class EncoderCase implements AutoCloseable {
         AdamW optimizer = AdamW.create(trainable, groups, 1e-4);
         SparseAdamW gateOptimizer = gateParams.isEmpty() ? null
                 : new SparseAdamW(gateParams.values(), 1e-4, 1e-4, SparseAdamW.referenceConfig(),
-                        SparseAdamW.Threshold.REFERENCE);
+                        SoraThreshold.REFERENCE);
         List<NDArray> gates = gateParams.values().stream().map(Parameter::getArray).toList();
         // random ids that avoid the special tokens 0..3; no padding, like the torch side
         NDArray ids = manager.randomInteger(4, cfg.vocabSize(), new Shape(batch, seq), DataType.INT64);
