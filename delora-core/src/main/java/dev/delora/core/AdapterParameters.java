@@ -59,6 +59,18 @@ public final class AdapterParameters {
     }
 
     /**
+     * Returns a buffer on the device of the input, copying only when the devices differ (buffers are created where
+     * the base weight lives, so normally this is the buffer itself).
+     *
+     * @param buffer an adapter buffer
+     * @param x the layer input
+     * @return the buffer or its copy on {@code x}'s device
+     */
+    public static NDArray onDevice(NDArray buffer, NDArray x) {
+        return buffer.getDevice().equals(x.getDevice()) ? buffer : buffer.toDevice(x.getDevice(), false);
+    }
+
+    /**
      * Runs a computation on parameter or buffer arrays and hands its results to the manager of {@code anchor} (the
      * step's input).
      *

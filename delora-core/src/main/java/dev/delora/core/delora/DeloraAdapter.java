@@ -168,26 +168,23 @@ public final class DeloraAdapter implements LinearAdapter {
         if (c == null) {
             // duplicate: the scope hands its results to the step, and the buffer itself must stay with the model
             NDList w = AdapterParameters.inStepScope(x,
-                    () -> new NDList(onDevice(wNorm, x).duplicate(), scales(av, bv, lambdaValue)));
+                    () -> new NDList(AdapterParameters.onDevice(wNorm, x).duplicate(), scales(av, bv, lambdaValue)));
             NDArray t = Linear.linear(h.mul(w.get(0)), av).singletonOrThrow().mul(w.get(1));
             return Linear.linear(t, bv).singletonOrThrow();
         }
         // one pair of matmuls for both terms: [A; C] down, [B, D] up, scales [s, −(λ/r)/(‖cᵢ‖‖dᵢ‖)]
         NDList w = AdapterParameters.inStepScope(x, () -> {
-            NDArray sc = lambdaValue.div(rank).mul(onDevice(cdInverseNorms, x)).neg();
+            NDArray sc = lambdaValue.div(rank).mul(AdapterParameters.onDevice(cdInverseNorms, x)).neg();
             return new NDList(
-                    onDevice(wNorm, x).duplicate(),
-                    av.concat(onDevice(c, x), 0),
-                    bv.concat(onDevice(d, x), 1),
+                    AdapterParameters.onDevice(wNorm, x).duplicate(),
+                    av.concat(AdapterParameters.onDevice(c, x), 0),
+                    bv.concat(AdapterParameters.onDevice(d, x), 1),
                     scales(av, bv, lambdaValue).concat(sc, 0));
         });
         NDArray t = Linear.linear(h.mul(w.get(0)), w.get(1)).singletonOrThrow().mul(w.get(3));
         return Linear.linear(t, w.get(2)).singletonOrThrow();
     }
 
-    private static NDArray onDevice(NDArray buffer, NDArray x) {
-        return buffer.getDevice().equals(x.getDevice()) ? buffer : buffer.toDevice(x.getDevice(), false);
-    }
 
     @Override
     public LoraFactors toLora() {

@@ -106,14 +106,11 @@ public final class LoraXsAdapter implements LinearAdapter {
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
         NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
-        NDArray t = Linear.linear(h, onDevice(a, x)).singletonOrThrow();
+        NDArray t = Linear.linear(h, AdapterParameters.onDevice(a, x)).singletonOrThrow();
         t = Linear.linear(t, values.apply(r)).singletonOrThrow().mul(scaling);
-        return Linear.linear(t, onDevice(b, x)).singletonOrThrow();
+        return Linear.linear(t, AdapterParameters.onDevice(b, x)).singletonOrThrow();
     }
 
-    private static NDArray onDevice(NDArray buffer, NDArray x) {
-        return buffer.getDevice().equals(x.getDevice()) ? buffer : buffer.toDevice(x.getDevice(), false);
-    }
 
     @Override
     public LoraFactors toLora() {

@@ -53,7 +53,8 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
-    private static final class State {
+    /** Adam's moments and step count of one parameter (shared with {@link SparseAdamW}). */
+    static final class State {
         final NDArray m;
         final NDArray v;
         long step;

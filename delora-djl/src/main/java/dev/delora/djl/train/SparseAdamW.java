@@ -22,23 +22,12 @@ import java.util.Map;
  */
 public final class SparseAdamW implements AutoCloseable {
 
-    private static final class State {
-        final NDArray m;
-        final NDArray v;
-        long step;
-
-        State(NDArray m, NDArray v) {
-            this.m = m;
-            this.v = v;
-        }
-    }
-
     private final List<Parameter> gates;
     private final double lr;
     private final AdamW.Config config;
     private final SoraThreshold threshold;
     private final NDManager stateManager;
-    private final Map<String, State> state = new HashMap<>();
+    private final Map<String, AdamW.State> state = new HashMap<>();
     private double xi;
 
     /**
@@ -145,12 +134,12 @@ public final class SparseAdamW implements AutoCloseable {
             for (Parameter p : gates) {
                 NDArray array = p.getArray();
                 array.tempAttach(tmp); // see AdamW.step: keeps wrappers and temporaries out of the model manager
-                State s = state.computeIfAbsent(p.getId(), id -> {
+                AdamW.State s = state.computeIfAbsent(p.getId(), id -> {
                     NDArray m = array.zerosLike();
                     m.attach(stateManager);
                     NDArray v = array.zerosLike();
                     v.attach(stateManager);
-                    return new State(m, v);
+                    return new AdamW.State(m, v);
                 });
                 s.step++;
                 NDArray w = array.stopGradient();
