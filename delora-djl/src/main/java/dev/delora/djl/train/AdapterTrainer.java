@@ -343,7 +343,9 @@ public final class AdapterTrainer<S> {
                     }
                 }
                 progress.endEpoch();
-                Map<String, Double> metrics = evaluator == null ? Map.of() : Map.copyOf(evaluator.evaluate(epoch));
+                // keep the evaluator's order: GLUE's first metric is the one people read first
+                Map<String, Double> metrics = evaluator == null ? Map.of()
+                        : Collections.unmodifiableMap(new LinkedHashMap<>(evaluator.evaluate(epoch)));
                 if (evaluator != null) {
                     Double v = metrics.get(config.selectionMetric());
                     if (v == null) {
