@@ -55,7 +55,39 @@ public final class AdapterParameters {
      * @return {@code sqrt(max(Σ v², 1e-8))} along {@code axis}
      */
     public static NDArray safeNorm(NDArray v, int axis) {
-        return v.square().sum(new int[] {axis}).maximum(SQUARED_NORM_FLOOR).sqrt();
+        // clip takes native scalars: DJL's maximum(Number) would put a Java-backed scalar into the autograd graph
+        return v.square().sum(new int[] {axis}).clip(SQUARED_NORM_FLOOR, Float.MAX_VALUE).sqrt();
+    }
+
+    /**
+     * Returns a float32 copy that owns its memory. DJL's {@code toType(FLOAT32, true)} on a float32 array returns an
+     * alias on the PyTorch engine, and an alias of an array created from a Java buffer dies with that buffer.
+     *
+     * @param a the array
+     * @return a new array with its own storage, on {@code a}'s manager
+     */
+    public static NDArray ownedCopy(NDArray a) {
+        NDArray f = a.toType(DataType.FLOAT32, false);
+        NDArray copy = f.duplicate();
+        if (f != a) {
+            f.close();
+        }
+        return copy;
+    }
+
+    /**
+     * Creates a scalar constant for use as an operand in the forward pass. DJL turns a {@code Number} operand into a
+     * temporary array backed by a Java buffer and closes it right after the op, while autograd may still hold it
+     * for the backward pass; a constant the adapter owns stays valid.
+     *
+     * @param manager the adapter's manager
+     * @param value the value
+     * @return a 1-element float32 array
+     */
+    public static NDArray constant(NDManager manager, float value) {
+        try (NDArray javaBacked = manager.create(new float[] {value})) {
+            return javaBacked.duplicate();
+        }
     }
 
     /**

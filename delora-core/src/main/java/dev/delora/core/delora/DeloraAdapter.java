@@ -48,6 +48,8 @@ public final class DeloraAdapter implements LinearAdapter {
     private final NDArray cdInverseNorms;
     private final float dropout;
     private final int rank;
+    /** 1/r as an array the adapter owns (see {@link AdapterParameters#constant}). */
+    private final NDArray inverseRank;
 
     private DeloraAdapter(Parameter a, Parameter b, Parameter lambda, NDArray wNorm, NDArray c, NDArray d, float dropout) {
         this.a = a;
@@ -58,6 +60,7 @@ public final class DeloraAdapter implements LinearAdapter {
         this.d = d;
         this.dropout = dropout;
         this.rank = (int) a.getArray().getShape().get(0);
+        this.inverseRank = AdapterParameters.constant(a.getArray().getManager(), 1f / rank);
         this.cdInverseNorms = c == null
                 ? null
                 : AdapterParameters.safeNorm(c, 1).mul(AdapterParameters.safeNorm(d, 0)).pow(-1);
@@ -156,7 +159,7 @@ public final class DeloraAdapter implements LinearAdapter {
     /** sᵢ = (λ/r)/(‖aᵢ‖‖bᵢ‖) for the trainable pair. */
     private NDArray scales(NDArray av, NDArray bv, NDArray lambdaValue) {
         NDArray norms = AdapterParameters.safeNorm(av, 1).mul(AdapterParameters.safeNorm(bv, 0));
-        return lambdaValue.div(rank).div(norms);
+        return lambdaValue.mul(AdapterParameters.onDevice(inverseRank, av)).div(norms);
     }
 
     @Override
@@ -174,7 +177,8 @@ public final class DeloraAdapter implements LinearAdapter {
         }
         // one pair of matmuls for both terms: [A; C] down, [B, D] up, scales [s, −(λ/r)/(‖cᵢ‖‖dᵢ‖)]
         NDList w = AdapterParameters.inStepScope(x, () -> {
-            NDArray sc = lambdaValue.div(rank).mul(AdapterParameters.onDevice(cdInverseNorms, x)).neg();
+            NDArray sc = lambdaValue.mul(AdapterParameters.onDevice(inverseRank, x))
+                    .mul(AdapterParameters.onDevice(cdInverseNorms, x)).neg();
             return new NDList(
                     AdapterParameters.onDevice(wNorm, x).duplicate(),
                     av.concat(AdapterParameters.onDevice(c, x), 0),
@@ -197,7 +201,7 @@ public final class DeloraAdapter implements LinearAdapter {
             NDArray loraB = bv.mul(scales(av, bv, lambdaValue).expandDims(0));
             NDArray loraA = av.mul(w);
             if (c != null) {
-                NDArray sc = lambdaValue.div(rank).mul(cdInverseNorms).neg();
+                NDArray sc = lambdaValue.mul(inverseRank).mul(cdInverseNorms).neg();
                 loraB = loraB.concat(d.mul(sc.expandDims(0)), 1);
                 loraA = loraA.concat(c.mul(w), 0);
             }
@@ -209,6 +213,7 @@ public final class DeloraAdapter implements LinearAdapter {
     @Override
     public void close() {
         LinearAdapter.super.close();
+        inverseRank.close();
         if (cdInverseNorms != null) {
             cdInverseNorms.close();
         }

@@ -25,6 +25,7 @@ public final class LoraAdapter implements LinearAdapter {
     private final Parameter a;
     private final Parameter b;
     private final float scaling;
+    private final NDArray scalingArray;
     private final float dropout;
     private final int rank;
 
@@ -32,6 +33,7 @@ public final class LoraAdapter implements LinearAdapter {
         this.a = a;
         this.b = b;
         this.scaling = scaling;
+        this.scalingArray = AdapterParameters.constant(a.getArray().getManager(), scaling);
         this.dropout = dropout;
         this.rank = (int) a.getArray().getShape().get(0);
     }
@@ -73,8 +75,8 @@ public final class LoraAdapter implements LinearAdapter {
      * @return a trainable LoRA adapter of rank k
      */
     public static LoraAdapter fromFactors(LoraFactors factors, float dropout, NDManager manager) {
-        NDArray a = factors.a().toType(DataType.FLOAT32, true);
-        NDArray b = factors.b().toType(DataType.FLOAT32, true);
+        NDArray a = AdapterParameters.ownedCopy(factors.a());
+        NDArray b = AdapterParameters.ownedCopy(factors.b());
         a.attach(manager);
         b.attach(manager);
         return new LoraAdapter(AdapterParameters.trainable(A, a), AdapterParameters.trainable(B, b),
@@ -107,13 +109,20 @@ public final class LoraAdapter implements LinearAdapter {
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
         NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         // scale the rank-r intermediate, not the [.., out] result: r multiplications per row instead of out
-        NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow().mul(scaling);
+        NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow()
+                .mul(AdapterParameters.onDevice(scalingArray, x));
         return Linear.linear(t, values.apply(b)).singletonOrThrow();
     }
 
     @Override
     public LoraFactors toLora() {
         return new LoraFactors(a.getArray().duplicate(), b.getArray().duplicate(), scaling);
+    }
+
+    @Override
+    public void close() {
+        LinearAdapter.super.close();
+        scalingArray.close();
     }
 
     @Override

@@ -32,6 +32,7 @@ public final class LoraXsAdapter implements LinearAdapter {
     private final NDArray b;
     private final Parameter r;
     private final float scaling;
+    private final NDArray scalingArray;
     private final float dropout;
 
     private LoraXsAdapter(NDArray a, NDArray b, Parameter r, float scaling, float dropout) {
@@ -39,6 +40,7 @@ public final class LoraXsAdapter implements LinearAdapter {
         this.b = b;
         this.r = r;
         this.scaling = scaling;
+        this.scalingArray = AdapterParameters.constant(a.getManager(), scaling);
         this.dropout = dropout;
     }
 
@@ -48,7 +50,7 @@ public final class LoraXsAdapter implements LinearAdapter {
         NDArray b;
         try (RandomizedSvd.Result result = RandomizedSvd.decompose(weight, svd)) {
             a = result.vt().mul(result.s().expandDims(1)).toType(DataType.FLOAT32, false);
-            b = result.u().toType(DataType.FLOAT32, true);
+            b = AdapterParameters.ownedCopy(result.u());
         }
         a.attach(manager);
         b.attach(manager);
@@ -72,9 +74,9 @@ public final class LoraXsAdapter implements LinearAdapter {
                 throw new IllegalArgumentException("LoRA-XS state is missing '" + key + "'; found " + state.keySet());
             }
         }
-        NDArray a = state.get(A).toType(DataType.FLOAT32, true);
-        NDArray b = state.get(B).toType(DataType.FLOAT32, true);
-        NDArray r = state.get(R).toType(DataType.FLOAT32, true);
+        NDArray a = AdapterParameters.ownedCopy(state.get(A));
+        NDArray b = AdapterParameters.ownedCopy(state.get(B));
+        NDArray r = AdapterParameters.ownedCopy(state.get(R));
         a.attach(manager);
         b.attach(manager);
         r.attach(manager);
@@ -107,7 +109,7 @@ public final class LoraXsAdapter implements LinearAdapter {
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
         NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         NDArray t = Linear.linear(h, AdapterParameters.onDevice(a, x)).singletonOrThrow();
-        t = Linear.linear(t, values.apply(r)).singletonOrThrow().mul(scaling);
+        t = Linear.linear(t, values.apply(r)).singletonOrThrow().mul(AdapterParameters.onDevice(scalingArray, x));
         return Linear.linear(t, AdapterParameters.onDevice(b, x)).singletonOrThrow();
     }
 
@@ -115,6 +117,12 @@ public final class LoraXsAdapter implements LinearAdapter {
     @Override
     public LoraFactors toLora() {
         return new LoraFactors(a.duplicate(), b.matMul(r.getArray()), scaling);
+    }
+
+    @Override
+    public void close() {
+        LinearAdapter.super.close();
+        scalingArray.close();
     }
 
     @Override

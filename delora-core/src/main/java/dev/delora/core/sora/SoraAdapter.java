@@ -38,6 +38,7 @@ public final class SoraAdapter implements LinearAdapter {
     private final Parameter b;
     private final Parameter gate;
     private final float scaling;
+    private final NDArray scalingArray;
     private final float dropout;
 
     private SoraAdapter(Parameter a, Parameter b, Parameter gate, float scaling, float dropout) {
@@ -45,6 +46,7 @@ public final class SoraAdapter implements LinearAdapter {
         this.b = b;
         this.gate = gate;
         this.scaling = scaling;
+        this.scalingArray = AdapterParameters.constant(a.getArray().getManager(), scaling);
         this.dropout = dropout;
     }
 
@@ -115,7 +117,8 @@ public final class SoraAdapter implements LinearAdapter {
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
         NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
         NDArray g = values.apply(gate);
-        NDArray scaledGate = AdapterParameters.inStepScope(x, () -> new NDList(g.mul(scaling))).head();
+        NDArray scaledGate = AdapterParameters.inStepScope(x,
+                () -> new NDList(g.mul(AdapterParameters.onDevice(scalingArray, x)))).head();
         NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow().mul(scaledGate);
         return Linear.linear(t, values.apply(b)).singletonOrThrow();
     }
@@ -138,6 +141,12 @@ public final class SoraAdapter implements LinearAdapter {
         index.close();
         keptGate.close();
         return new LoraFactors(keptA, keptB, scaling);
+    }
+
+    @Override
+    public void close() {
+        LinearAdapter.super.close();
+        scalingArray.close();
     }
 
     @Override
