@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.Dropout;
 import java.util.function.Supplier;
 
 /** Shared helpers for creating and initialising adapter parameters. */
@@ -57,6 +58,31 @@ public final class AdapterParameters {
     public static NDArray safeNorm(NDArray v, int axis) {
         // clip takes native scalars: DJL's maximum(Number) would put a Java-backed scalar into the autograd graph
         return v.square().sum(new int[] {axis}).clip(SQUARED_NORM_FLOOR, Float.MAX_VALUE).sqrt();
+    }
+
+    /**
+     * Applies the adapter-input dropout (inverted scaling) in training, and nothing otherwise.
+     *
+     * @param x the layer input
+     * @param rate the drop probability
+     * @param training whether the forward pass is a training one
+     * @return the input with dropout applied, or {@code x} itself
+     */
+    public static NDArray dropout(NDArray x, float rate, boolean training) {
+        return training && rate > 0 ? Dropout.dropout(x, rate, true).singletonOrThrow() : x;
+    }
+
+    /**
+     * Tells whether every element is finite, with one reduction and one host read (a NaN propagates through
+     * {@code max}; the absolute value makes ±Inf show too, and it cannot overflow the way a sum can).
+     *
+     * @param a the array
+     * @return false if any element is NaN or ±Inf
+     */
+    public static boolean allFinite(NDArray a) {
+        try (NDArray abs = a.abs(); NDArray max = abs.max()) {
+            return Float.isFinite(max.toType(DataType.FLOAT32, false).getFloat());
+        }
     }
 
     /**

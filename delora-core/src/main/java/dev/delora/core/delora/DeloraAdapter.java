@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import dev.delora.core.AdapterParameters;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
@@ -167,7 +166,7 @@ public final class DeloraAdapter implements LinearAdapter {
         NDArray av = values.apply(a);
         NDArray bv = values.apply(b);
         NDArray lambdaValue = values.apply(lambda);
-        NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        NDArray h = AdapterParameters.dropout(x, dropout, training);
         if (c == null) {
             // duplicate: the scope hands its results to the step, and the buffer itself must stay with the model
             NDList w = AdapterParameters.inStepScope(x,
@@ -188,7 +187,6 @@ public final class DeloraAdapter implements LinearAdapter {
         NDArray t = Linear.linear(h.mul(w.get(0)), w.get(1)).singletonOrThrow().mul(w.get(3));
         return Linear.linear(t, w.get(2)).singletonOrThrow();
     }
-
 
     @Override
     public LoraFactors toLora() {

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import dev.delora.core.AdapterParameters;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
@@ -107,7 +106,7 @@ public final class LoraAdapter implements LinearAdapter {
 
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
-        NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        NDArray h = AdapterParameters.dropout(x, dropout, training);
         // scale the rank-r intermediate, not the [.., out] result: r multiplications per row instead of out
         NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow()
                 .mul(AdapterParameters.onDevice(scalingArray, x));

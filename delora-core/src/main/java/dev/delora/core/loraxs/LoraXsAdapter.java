@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import dev.delora.core.AdapterParameters;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
@@ -107,12 +106,11 @@ public final class LoraXsAdapter implements LinearAdapter {
 
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
-        NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        NDArray h = AdapterParameters.dropout(x, dropout, training);
         NDArray t = Linear.linear(h, AdapterParameters.onDevice(a, x)).singletonOrThrow();
         t = Linear.linear(t, values.apply(r)).singletonOrThrow().mul(AdapterParameters.onDevice(scalingArray, x));
         return Linear.linear(t, AdapterParameters.onDevice(b, x)).singletonOrThrow();
     }
-
 
     @Override
     public LoraFactors toLora() {

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import dev.delora.core.AdapterParameters;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
@@ -115,7 +114,7 @@ public final class SoraAdapter implements LinearAdapter {
 
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
-        NDArray h = training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        NDArray h = AdapterParameters.dropout(x, dropout, training);
         NDArray g = values.apply(gate);
         NDArray scaledGate = AdapterParameters.inStepScope(x,
                 () -> new NDList(g.mul(AdapterParameters.onDevice(scalingArray, x)))).head();

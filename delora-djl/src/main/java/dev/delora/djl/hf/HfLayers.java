@@ -10,10 +10,10 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.delora.core.AdapterParameters;
 
 /**
  * The building blocks of Hugging Face BERT / RoBERTa, one class per transformers module, each registering its
@@ -34,7 +34,7 @@ final class HfLayers {
     }
 
     static NDArray dropout(NDArray x, float p, boolean training) {
-        return training && p > 0 ? Dropout.dropout(x, p, true).head() : x;
+        return AdapterParameters.dropout(x, p, training);
     }
 
     static NDArray act(String name, NDArray x) {

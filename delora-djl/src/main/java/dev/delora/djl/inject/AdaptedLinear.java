@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.delora.core.AdapterParameters;
 import dev.delora.core.LinearAdapter;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -158,9 +159,8 @@ public final class AdaptedLinear extends Linear {
             throw new IllegalStateException("Adapter '" + name + "' is already merged; unmerge it first");
         }
         NDArray w = weight.getArray();
-        try (NDArray delta = adapters.get(name).deltaWeight(); NDArray sum = delta.sum()) {
-            // one reduction and one host read: a NaN or ±Inf anywhere makes the sum non-finite
-            if (!Float.isFinite(sum.getFloat())) {
+        try (NDArray delta = adapters.get(name).deltaWeight()) {
+            if (!AdapterParameters.allFinite(delta)) {
                 throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights");
             }
             addInPlace(w, delta, 1f);

@@ -14,6 +14,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.delora.core.AdapterConfig;
+import dev.delora.core.AdapterParameters;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import dev.delora.core.lora.LoraAdapter;
@@ -460,7 +461,7 @@ public final class PeftAdapters {
             Map<String, NDArray> out = new LinkedHashMap<>();
             for (String key : expected.keySet()) {
                 NDArray a = AdapterFormats.float32(r.read(manager, key));
-                if (a.isInfinite().logicalOr(a.isNaN()).any().getBoolean()) {
+                if (!AdapterParameters.allFinite(a)) {
                     throw new IllegalArgumentException(file + ": tensor '" + key + "' contains NaN or Inf");
                 }
                 out.put(key, a);

@@ -1,0 +1,40 @@
+package dev.delora.core;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.Test;
+
+/** The shared helpers every adapter and the merge/load checks rely on. */
+class AdapterParametersTest {
+
+    @Test
+    void allFiniteRejectsNanAndBothInfinitiesButNotLargeFiniteValues() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            assertTrue(AdapterParameters.allFinite(m.create(new float[] {0f, -2.5f, 1e-30f})));
+            // a sum of these overflows to +Inf; every element is finite
+            assertTrue(AdapterParameters.allFinite(m.create(new float[] {3e38f, 3e38f, -3e38f})));
+            assertFalse(AdapterParameters.allFinite(m.create(new float[] {1f, Float.NaN, 2f})));
+            assertFalse(AdapterParameters.allFinite(m.create(new float[] {1f, Float.POSITIVE_INFINITY})));
+            assertFalse(AdapterParameters.allFinite(m.create(new float[] {Float.NEGATIVE_INFINITY, 1f})));
+        }
+    }
+
+    @Test
+    void dropoutIsTheIdentityOutsideTrainingAndAtRateZero() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.ones(new ai.djl.ndarray.types.Shape(4, 8));
+            assertSame(x, AdapterParameters.dropout(x, 0.5f, false));
+            assertSame(x, AdapterParameters.dropout(x, 0f, true));
+            NDArray y = AdapterParameters.dropout(x, 0.5f, true);
+            // inverted dropout: every kept element is scaled to 1/(1-p) = 2, the others are 0
+            float[] v = y.toFloatArray();
+            for (float f : v) {
+                assertTrue(f == 0f || f == 2f, "unexpected value " + f);
+            }
+        }
+    }
+}
