@@ -80,8 +80,18 @@ public final class AdapterParameters {
      * @return false if any element is NaN or ±Inf
      */
     public static boolean allFinite(NDArray a) {
-        try (NDArray abs = a.abs(); NDArray max = abs.max()) {
-            return Float.isFinite(max.toType(DataType.FLOAT32, false).getFloat());
+        return Float.isFinite(maxAbs(a));
+    }
+
+    /**
+     * Returns the largest absolute value, NaN if any element is NaN (one reduction, one host read).
+     *
+     * @param a the array
+     * @return {@code max |aᵢ|} as a float
+     */
+    public static float maxAbs(NDArray a) {
+        try (NDArray abs = a.abs(); NDArray max = abs.max(); NDArray max32 = max.toType(DataType.FLOAT32, true)) {
+            return max32.getFloat();
         }
     }
 
@@ -113,6 +123,24 @@ public final class AdapterParameters {
     public static NDArray constant(NDManager manager, float value) {
         try (NDArray javaBacked = manager.create(new float[] {value})) {
             return javaBacked.duplicate();
+        }
+    }
+
+    /**
+     * Multiplies by a constant without DJL's {@code mul(Number)}, which puts a temporary scalar backed by a Java buffer
+     * into the autograd graph (backward of a product reads the other factor) and lets the GC free it before backward
+     * runs. The scalar here is a libtorch-owned copy, 0-dimensional and of {@code x}'s type so it neither promotes
+     * nor broadcasts; closing its Java handle is safe because autograd holds its own reference.
+     *
+     * @param x the array
+     * @param factor the constant
+     * @return {@code x · factor}, on {@code x}'s manager
+     */
+    public static NDArray scaled(NDArray x, float factor) {
+        try (NDArray javaBacked = x.getManager().create(factor);
+                NDArray owned = javaBacked.duplicate();
+                NDArray typed = owned.toType(x.getDataType(), true)) {
+            return x.mul(typed);
         }
     }
 

@@ -38,7 +38,31 @@ public record LoraFactors(NDArray a, NDArray b, float scaling) implements AutoCl
     public NDArray dense() {
         NDArray a32 = a.toType(DataType.FLOAT32, false);
         NDArray b32 = b.toType(DataType.FLOAT32, false);
-        return b32.matMul(a32).muli(scaling);
+        // the scaling goes on the [out, k] factor: no pass over the [out, in] product
+        try (NDArray scaledB = AdapterParameters.scaled(b32, scaling)) {
+            return scaledB.matMul(a32);
+        } finally {
+            if (a32 != a) {
+                a32.close();
+            }
+            if (b32 != b) {
+                b32.close();
+            }
+        }
+    }
+
+    /**
+     * Tells, from the factors alone, whether {@link #dense()} is certainly finite. Each element of
+     * {@code scaling · B A} is a sum of {@code k} products, so its magnitude is at most
+     * {@code k · |scaling| · max|B| · max|A|}; when that bound is finite (with a factor-2 margin for adding it to a
+     * weight) no element can be NaN or ±Inf. Two reductions over the small factors instead of one over the product.
+     *
+     * @return true if every element of the product is finite; false if a factor is not finite or the bound is too
+     *     large to decide (check the product then)
+     */
+    public boolean denseCertainlyFinite() {
+        double bound = rank() * Math.abs((double) scaling) * AdapterParameters.maxAbs(a) * AdapterParameters.maxAbs(b);
+        return bound < Float.MAX_VALUE / 2.0;
     }
 
     @Override

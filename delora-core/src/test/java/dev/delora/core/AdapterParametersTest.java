@@ -1,11 +1,17 @@
 package dev.delora.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
 
 /** The shared helpers every adapter and the merge/load checks rely on. */
@@ -35,6 +41,27 @@ class AdapterParametersTest {
             for (float f : v) {
                 assertTrue(f == 0f || f == 2f, "unexpected value " + f);
             }
+        }
+    }
+
+    @Test
+    void scaledMultipliesKeepsTypeAndShapeAndDifferentiates() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.create(new float[] {1f, -2f, 0.5f}, new Shape(3, 1));
+            x.setRequiresGradient(true);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray y = AdapterParameters.scaled(x, 0.25f);
+                assertEquals(new Shape(3, 1), y.getShape());
+                assertArrayEquals(new float[] {0.25f, -0.5f, 0.125f}, y.toFloatArray());
+                System.gc(); // a Java-backed scalar freed here would corrupt the gradient below
+                gc.backward(y.sum());
+            }
+            assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f}, x.getGradient().toFloatArray());
+            // a 0-d scalar of the input's type: float16 stays float16 instead of being promoted to float32
+            NDArray half = m.create(new float[] {2f, 4f}).toType(DataType.FLOAT16, false);
+            NDArray h = AdapterParameters.scaled(half, 1.5f);
+            assertEquals(DataType.FLOAT16, h.getDataType());
+            assertArrayEquals(new float[] {3f, 6f}, h.toType(DataType.FLOAT32, false).toFloatArray());
         }
     }
 }

@@ -62,7 +62,8 @@ public final class DeloraAdapter implements LinearAdapter {
         this.inverseRank = AdapterParameters.constant(a.getArray().getManager(), 1f / rank);
         this.cdInverseNorms = c == null
                 ? null
-                : AdapterParameters.safeNorm(c, 1).mul(AdapterParameters.safeNorm(d, 0)).pow(-1);
+                : AdapterParameters.inStepScope(c, () -> new NDList(
+                        AdapterParameters.safeNorm(c, 1).mul(AdapterParameters.safeNorm(d, 0)).pow(-1))).head();
     }
 
     static DeloraAdapter initialise(DeloraConfig config, String path, NDArray weight, NDManager manager) {
@@ -161,50 +162,49 @@ public final class DeloraAdapter implements LinearAdapter {
         return lambdaValue.mul(AdapterParameters.onDevice(inverseRank, av)).div(norms);
     }
 
+    /**
+     * The down factor of ΔW = up · down, the one place DeLoRA's scaling is written: {@code (s ⊙ A) ⊙ w}
+     * {@code [r, in]}, in paper mode stacked with the frozen copy ({@code [A; C]}, scales
+     * {@code [s; −(λ/r)/(‖cᵢ‖‖dᵢ‖)]}). Folding the scales and ‖W‖ into this small matrix lets the forward pass read the
+     * {@code [N, in]} input once, with no full-size multiply.
+     */
+    private NDArray down(NDArray av, NDArray bv, NDArray lambdaValue, NDArray like) {
+        NDArray w = AdapterParameters.onDevice(wNorm, like).expandDims(0);
+        NDArray s = scales(av, bv, lambdaValue);
+        if (c == null) {
+            return av.mul(s.expandDims(1)).mul(w);
+        }
+        NDArray sc = lambdaValue.mul(AdapterParameters.onDevice(inverseRank, like))
+                .mul(AdapterParameters.onDevice(cdInverseNorms, like)).neg();
+        return av.concat(AdapterParameters.onDevice(c, like), 0).mul(s.concat(sc, 0).expandDims(1)).mul(w);
+    }
+
+    /** The up factor in paper mode, {@code [B, D]} (in plain mode it is B itself). */
+    private NDArray stackedUp(NDArray bv, NDArray like) {
+        return bv.concat(AdapterParameters.onDevice(d, like), 1);
+    }
+
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
         NDArray av = values.apply(a);
         NDArray bv = values.apply(b);
         NDArray lambdaValue = values.apply(lambda);
         NDArray h = AdapterParameters.dropout(x, dropout, training);
-        if (c == null) {
-            // duplicate: the scope hands its results to the step, and the buffer itself must stay with the model
-            NDList w = AdapterParameters.inStepScope(x,
-                    () -> new NDList(AdapterParameters.onDevice(wNorm, x).duplicate(), scales(av, bv, lambdaValue)));
-            NDArray t = Linear.linear(h.mul(w.get(0)), av).singletonOrThrow().mul(w.get(1));
-            return Linear.linear(t, bv).singletonOrThrow();
-        }
-        // one pair of matmuls for both terms: [A; C] down, [B, D] up, scales [s, −(λ/r)/(‖cᵢ‖‖dᵢ‖)]
-        NDList w = AdapterParameters.inStepScope(x, () -> {
-            NDArray sc = lambdaValue.mul(AdapterParameters.onDevice(inverseRank, x))
-                    .mul(AdapterParameters.onDevice(cdInverseNorms, x)).neg();
-            return new NDList(
-                    AdapterParameters.onDevice(wNorm, x).duplicate(),
-                    av.concat(AdapterParameters.onDevice(c, x), 0),
-                    bv.concat(AdapterParameters.onDevice(d, x), 1),
-                    scales(av, bv, lambdaValue).concat(sc, 0));
-        });
-        NDArray t = Linear.linear(h.mul(w.get(0)), w.get(1)).singletonOrThrow().mul(w.get(3));
-        return Linear.linear(t, w.get(2)).singletonOrThrow();
+        // the scope hands its results to the step, so B itself (the model's) must not be among them
+        NDList f = AdapterParameters.inStepScope(x, () -> c == null
+                ? new NDList(down(av, bv, lambdaValue, x))
+                : new NDList(down(av, bv, lambdaValue, x), stackedUp(bv, x)));
+        NDArray up = c == null ? bv : f.get(1);
+        return Linear.linear(Linear.linear(h, f.get(0)).singletonOrThrow(), up).singletonOrThrow();
     }
 
     @Override
     public LoraFactors toLora() {
         NDArray av = a.getArray();
         NDArray bv = b.getArray();
-        NDArray lambdaValue = lambda.getArray();
-        // temporaries (norms, scales, views) die in the scope; only the two factors are kept
-        NDList f = AdapterParameters.inStepScope(av, () -> {
-            NDArray w = wNorm.expandDims(0);
-            NDArray loraB = bv.mul(scales(av, bv, lambdaValue).expandDims(0));
-            NDArray loraA = av.mul(w);
-            if (c != null) {
-                NDArray sc = lambdaValue.mul(inverseRank).mul(cdInverseNorms).neg();
-                loraB = loraB.concat(d.mul(sc.expandDims(0)), 1);
-                loraA = loraA.concat(c.mul(w), 0);
-            }
-            return new NDList(loraA, loraB);
-        });
+        // temporaries (norms, scales, views) die in the scope; only the two factors are kept, as new arrays
+        NDList f = AdapterParameters.inStepScope(av, () -> new NDList(down(av, bv, lambda.getArray(), av),
+                c == null ? bv.duplicate() : stackedUp(bv, av)));
         return new LoraFactors(f.get(0), f.get(1), 1f);
     }
 

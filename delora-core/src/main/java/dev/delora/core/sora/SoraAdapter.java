@@ -133,13 +133,14 @@ public final class SoraAdapter implements LinearAdapter {
             return new LoraFactors(m.zeros(new Shape(1, av.getShape().get(1))),
                     m.zeros(new Shape(bv.getShape().get(0), 1)), scaling);
         }
-        NDArray index = av.getManager().create(live.stream().mapToLong(Long::longValue).toArray());
-        NDArray keptA = av.get(new NDIndex("{}", index));
-        NDArray keptGate = gate.getArray().get(new NDIndex(":, {}", index));
-        NDArray keptB = bv.get(new NDIndex(":, {}", index)).mul(keptGate);
-        index.close();
-        keptGate.close();
-        return new LoraFactors(keptA, keptB, scaling);
+        long[] kept = live.stream().mapToLong(Long::longValue).toArray();
+        // the index and the gathered intermediates die in the scope; only the two factors are kept
+        NDList f = AdapterParameters.inStepScope(av, () -> {
+            NDArray index = av.getManager().create(kept);
+            NDArray keptGate = gate.getArray().get(new NDIndex(":, {}", index));
+            return new NDList(av.get(new NDIndex("{}", index)), bv.get(new NDIndex(":, {}", index)).mul(keptGate));
+        });
+        return new LoraFactors(f.get(0), f.get(1), scaling);
     }
 
     @Override

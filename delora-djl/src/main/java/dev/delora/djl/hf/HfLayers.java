@@ -2,6 +2,7 @@ package dev.delora.djl.hf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -41,9 +42,11 @@ final class HfLayers {
         return switch (name) {
             case "gelu" -> Activation.gelu(x);
             case "relu" -> Activation.relu(x);
-            // tanh approximation (transformers' NewGELUActivation / gelu_pytorch_tanh)
-            default -> x.mul(0.5f).mul(x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2 / Math.PI)).tanh()
-                    .add(1f));
+            // tanh approximation (transformers' NewGELUActivation / gelu_pytorch_tanh): 0.5·x·(1 + tanh(√(2/π)·
+            // (x + 0.044715·x³))), written as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)), the same function with no
+            // additive constant (constants go through AdapterParameters.scaled, see there why)
+            default -> x.mul(Activation.sigmoid(AdapterParameters.scaled(
+                    AdapterParameters.scaled(x.square().mul(x), 0.044715f).add(x), (float) (2 * Math.sqrt(2 / Math.PI)))));
         };
     }
 
@@ -177,7 +180,9 @@ final class HfLayers {
             NDArray q = heads(call(query, ps, training, params, h), b, s, nh, hd);
             NDArray k = heads(call(key, ps, training, params, h), b, s, nh, hd);
             NDArray v = heads(call(value, ps, training, params, h), b, s, nh, hd);
-            NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div((float) Math.sqrt(hd)).add(mask);
+            // the scale goes on q ([B, H, S, d]) rather than on the scores ([B, H, S, S]): one smaller pass
+            NDArray scores = AdapterParameters.scaled(q, (float) (1 / Math.sqrt(hd))).matMul(k.transpose(0, 1, 3, 2))
+                    .add(mask);
             NDArray probs = dropout(scores.softmax(-1), cfg.attentionProbsDropoutProb(), training);
             NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, s, (long) nh * hd);
             return new NDList(ctx);
@@ -317,9 +322,24 @@ final class HfLayers {
         @Override
         protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
                 PairList<String, Object> params) {
-            NDArray h = in.get(0);
+            NDArray input = in.get(0);
+            NDManager owner = input.getManager();
+            NDArray h = input;
             for (Block layer : childBlock("layer").getChildren().values()) {
-                h = layer.forward(ps, new NDList(h, in.get(1)), training, params).head();
+                // DJL frees an array when its manager closes, so without this every intermediate of every layer
+                // (scores, softmax, dropout masks, GELU input, residual sums) would live until the step ends.
+                // A manager per layer frees them as soon as the layer returns; closing a Java handle only drops a
+                // reference, so whatever autograd saved for backward stays alive.
+                NDArray out;
+                try (NDManager layerManager = owner.newSubManager()) {
+                    h.tempAttach(layerManager);
+                    out = layer.forward(ps, new NDList(h, in.get(1)), training, params).head();
+                    out.attach(owner);
+                }
+                if (h != input) {
+                    h.close();
+                }
+                h = out;
             }
             return new NDList(h);
         }

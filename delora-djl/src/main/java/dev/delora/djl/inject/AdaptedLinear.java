@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.delora.core.AdapterParameters;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.LoraFactors;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -159,8 +160,8 @@ public final class AdaptedLinear extends Linear {
             throw new IllegalStateException("Adapter '" + name + "' is already merged; unmerge it first");
         }
         NDArray w = weight.getArray();
-        try (NDArray delta = adapters.get(name).deltaWeight()) {
-            if (!AdapterParameters.allFinite(delta)) {
+        try (LoraFactors factors = adapters.get(name).toLora(); NDArray delta = factors.dense()) {
+            if (!factors.denseCertainlyFinite() && !AdapterParameters.allFinite(delta)) {
                 throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights");
             }
             addInPlace(w, delta, 1f);

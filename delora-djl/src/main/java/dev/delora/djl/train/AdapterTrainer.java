@@ -8,11 +8,13 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import dev.delora.core.AdapterParameters;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -314,7 +316,16 @@ public final class AdapterTrainer<S> {
                                 l = l.add(extraLoss.compute(sub));
                             }
                             value = l.getFloat();
-                            gc.backward(accum == 1 ? l : l.div((float) accum));
+                            if (!Double.isFinite(value)) {
+                                // stop before backward: the weights still hold the last finite step's values
+                                throw new IllegalStateException(String.format(Locale.ROOT,
+                                        "Training loss is %s at epoch %d, optimizer step %d: training diverged "
+                                        + "(the weights keep the last finite step). Lower the learning rate or "
+                                        + "clip gradients (TrainingConfig maxGradNorm, e.g. 1.0)%s", value,
+                                        epoch + 1, step + 1, Double.isNaN(config.maxGradNorm()) ? ""
+                                                : "; clipping at " + config.maxGradNorm() + " is already on"));
+                            }
+                            gc.backward(accum == 1 ? l : AdapterParameters.scaled(l, 1f / accum));
                         }
                     }
                     micro++;

@@ -1,10 +1,11 @@
 package dev.delora.djl.train;
 
-import dev.delora.core.sora.SoraThreshold;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import dev.delora.core.AdapterParameters;
+import dev.delora.core.sora.SoraThreshold;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -88,7 +89,7 @@ public final class SparseAdamW implements AutoCloseable {
         if (sum == null) {
             throw new IllegalArgumentException("l1Penalty needs at least one gate");
         }
-        return sum.mul((float) (sparseLambda / numel));
+        return AdapterParameters.scaled(sum, (float) (sparseLambda / numel));
     }
 
     /**

@@ -135,6 +135,15 @@ class AdaptedModelTest {
         assertTrue(e.getMessage().contains("NaN/Inf"), e.getMessage());
         assertFalse(peft.isMerged());
         assertArrayEquals(before.get("01Linear.weight"), TestModels.snapshot(mlp).get("01Linear.weight"));
+
+        // finite factors whose product overflows float32 are refused too
+        SequentialBlock other = TestModels.mlp(manager, 6);
+        AdaptedModel lora = AdaptedModel.inject(other, LoraConfig.builder().r(2).targetModules("01Linear").build());
+        lora.adaptedModules().get("01Linear").adapters().get("default").parameters().values()
+                .forEach(p -> p.getArray().set(new ai.djl.ndarray.index.NDIndex(":"), 1e25f));
+        e = assertThrows(IllegalStateException.class, lora::merge);
+        assertTrue(e.getMessage().contains("NaN/Inf"), e.getMessage());
+        assertFalse(lora.isMerged());
     }
 
     @Test

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Training steps leave nothing behind in the model's manager: the number of arrays it owns is the same after 2 and
- * after 12 steps, so a per-step leak of adapter temporaries fails here instead of growing native memory.
+ * after 12 steps, and after merging and unmerging, so a per-step (or per-merge) leak of adapter temporaries fails here
+ * instead of growing native memory.
  */
 class NativeMemoryTest {
 
@@ -39,7 +40,7 @@ class NativeMemoryTest {
             Engine.getInstance().setRandomSeed(0);
             try (NDManager model = NDManager.newBaseManager()) {
                 SequentialBlock mlp = TestModels.mlp(model, 6);
-                AdaptedModel.inject(mlp, config);
+                AdaptedModel peft = AdaptedModel.inject(mlp, config);
                 int warm = 0;
                 for (int step = 0; step < 12; step++) {
                     if (step == 2) {
@@ -53,6 +54,11 @@ class NativeMemoryTest {
                     }
                 }
                 assertEquals(warm, resources(model), config.peftType() + " leaks arrays into the model's manager");
+                for (int i = 0; i < 3; i++) {
+                    peft.merge();
+                    peft.unmerge();
+                }
+                assertEquals(warm, resources(model), config.peftType() + " merging leaks arrays into the model's manager");
             }
         }
     }

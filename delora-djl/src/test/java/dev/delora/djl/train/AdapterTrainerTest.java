@@ -203,4 +203,29 @@ class AdapterTrainerTest {
             }
         }
     }
+
+    @Test
+    void aNonFiniteLossStopsTrainingBeforeItReachesTheWeights() {
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            Block model = linear(manager);
+            List<Rows> batches = List.of(rows(8, 1), rows(8, 2), rows(8, 3));
+            float[][] afterStep = new float[1][];
+            int[] calls = {0};
+            try (AdamW opt = AdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
+                TrainingConfig cfg = TrainingConfig.builder().epochs(1).progress(false).build();
+                AdapterTrainer<Rows> trainer = new AdapterTrainer<Rows>(model, opt, (out, labels) -> {
+                    NDArray l = mse(out, labels);
+                    // the third micro-batch diverges: NaN · loss keeps the graph but poisons the value
+                    return ++calls[0] == 3 ? l.mul(l.getManager().create(Float.NaN).duplicate()) : l;
+                }, cfg).afterStep((step, factor) ->
+                        afterStep[0] = model.getParameters().valueAt(0).getArray().toFloatArray());
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> trainer.fit(batches, AdapterTrainerTest::toBatch));
+                assertTrue(e.getMessage().contains("NaN") && e.getMessage().contains("step 3")
+                        && e.getMessage().contains("maxGradNorm"), e.getMessage());
+                assertArrayEquals(afterStep[0], model.getParameters().valueAt(0).getArray().toFloatArray(),
+                        "the weights keep the last finite step");
+            }
+        }
+    }
 }
