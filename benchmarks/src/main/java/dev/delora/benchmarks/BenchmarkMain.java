@@ -39,7 +39,7 @@ public final class BenchmarkMain {
     record Options(int threads, int interopThreads, int warmup, int layerIterations, int trainIterations,
             int inferIterations, int mergeIterations, List<Integer> batches, int seq, int layers, int rank,
             List<Method> methods, Map<Integer, List<Method>> batchMethods, List<String> sections, int soakSteps, int soakLayers, int soakBatch, int soakSeq,
-            Method soakMethod, Path peft, Path json, Path results, boolean fork, String child, Method method, int batch) {
+            Method soakMethod, List<Path> peft, Path json, List<Path> results, boolean fork, String child, Method method, int batch) {
 
         Options {
             if (threads < 1 || interopThreads < 1) {
@@ -60,9 +60,10 @@ public final class BenchmarkMain {
     static String usage() {
         return String.join("\n",
                 "usage: BenchmarkMain [options]",
-                "  --peft FILE              PyTorch + PEFT results from bench_peft.py: adds PEFT and our/PEFT columns",
+                "  --peft FILE[,FILE...]    PyTorch + PEFT results from bench_peft.py: adds PEFT and our/PEFT columns (several",
+                "                           files, e.g. interleaved rounds: the median of each number)",
                 "  --json FILE              also write our results as JSON (bench_peft.py's schema)",
-                "  --results FILE           measure nothing: print the table from a --json file written earlier",
+                "  --results FILE[,FILE...] measure nothing: print the table from --json files written earlier (median per number)",
                 "  --threads N              libtorch intra-op threads (default 2)",
                 "  --interop-threads N      libtorch inter-op threads (default 1)",
                 "  --warmup N               untimed repetitions before each timing (default 1; layer: 3 + N)",
@@ -109,10 +110,8 @@ public final class BenchmarkMain {
             return;
         }
         if (o.results() != null) {
-            JsonObject saved = JsonParser.parseString(Files.readString(o.results())).getAsJsonObject();
-            JsonObject peft = o.peft() == null ? null
-                    : JsonParser.parseString(Files.readString(o.peft())).getAsJsonObject();
-            Table.print(System.out, o, saved, peft);
+            Table.print(System.out, o, JsonMedian.read(o.results()), o.peft() == null ? null
+                    : JsonMedian.read(o.peft()));
             return;
         }
         JsonObject ours = new JsonObject();
@@ -139,7 +138,7 @@ public final class BenchmarkMain {
             System.err.println("[bench] native memory over " + o.soakSteps() + " steps");
             ours.add("soak", run(o, base, List.of("--child", "soak")));
         }
-        JsonObject peft = o.peft() == null ? null : JsonParser.parseString(Files.readString(o.peft())).getAsJsonObject();
+        JsonObject peft = o.peft() == null ? null : JsonMedian.read(o.peft());
         if (o.json() != null) {
             Files.writeString(o.json(), new GsonBuilder().setPrettyPrinting().create().toJson(ours));
         }
@@ -344,10 +343,14 @@ public final class BenchmarkMain {
                 Arrays.stream(v.getOrDefault("sections", "layer,train,soak").split(",")).map(String::trim).toList(),
                 intOf(v, "soak-steps", 1000), intOf(v, "soak-layers", 2), intOf(v, "soak-batch", 4),
                 intOf(v, "soak-seq", 64), Method.of(v.getOrDefault("soak-method", "delora")),
-                v.containsKey("peft") ? Path.of(v.get("peft")) : null,
+                v.containsKey("peft") ? paths(v.get("peft")) : null,
                 v.containsKey("json") ? Path.of(v.get("json")) : null,
-                v.containsKey("results") ? Path.of(v.get("results")) : null, fork, v.get("child"),
+                v.containsKey("results") ? paths(v.get("results")) : null, fork, v.get("child"),
                 v.containsKey("method") ? Method.of(v.get("method")) : null, intOf(v, "batch", 0));
+    }
+
+    private static List<Path> paths(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::trim).map(Path::of).toList();
     }
 
     private static Map<Integer, List<Method>> batchMethods(String spec) {

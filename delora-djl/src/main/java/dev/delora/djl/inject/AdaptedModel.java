@@ -384,7 +384,8 @@ public final class AdaptedModel {
      * adapter.
      *
      * @param names adapter names
-     * @throws IllegalStateException if an adapter is already merged; nothing is merged then
+     * @throws IllegalStateException if an adapter is already merged, or an update is not finite; nothing is merged
+     *     then (modules merged before the failing one are restored, to float32 rounding)
      */
     public void merge(String... names) {
         checkOpen();
@@ -397,12 +398,21 @@ public final class AdaptedModel {
                 }
             }
         }
-        for (String n : list) {
-            for (AdaptedLinear m : modules.values()) {
-                if (m.adapters().containsKey(n)) {
-                    m.merge(n);
+        // a module that refuses (a non-finite update) must not leave the ones before it merged
+        List<Runnable> undo = new ArrayList<>();
+        try {
+            for (String n : list) {
+                for (AdaptedLinear m : modules.values()) {
+                    if (m.adapters().containsKey(n)) {
+                        m.merge(n);
+                        undo.add(() -> m.unmerge(n));
+                    }
                 }
             }
+        } catch (RuntimeException e) {
+            Collections.reverse(undo);
+            undo.forEach(Runnable::run);
+            throw e;
         }
     }
 
