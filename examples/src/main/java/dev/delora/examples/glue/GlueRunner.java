@@ -292,7 +292,12 @@ public final class GlueRunner {
         summary.put("runs", results);
         Map<String, double[]> stats = stats(results);
         Map<String, Map<String, Double>> agg = new LinkedHashMap<>();
-        stats.forEach((k, v) -> agg.put(k, Map.of("mean", v[0], "std", v[1])));
+        stats.forEach((k, v) -> {
+            Map<String, Double> meanStd = new LinkedHashMap<>(); // Map.of's order changes from one JVM to the next
+            meanStd.put("mean", v[0]);
+            meanStd.put("std", v[1]);
+            agg.put(k, meanStd);
+        });
         summary.put("test_at_best_validation", agg);
         AtomicFiles.writeString(output.resolve("summary.json"), new GsonBuilder().setPrettyPrinting()
                 .serializeSpecialFloatingPointValues().create().toJson(summary) + "\n");
