@@ -45,8 +45,10 @@ final class HfLayers {
             // tanh approximation (transformers' NewGELUActivation / gelu_pytorch_tanh): 0.5·x·(1 + tanh(√(2/π)·
             // (x + 0.044715·x³))), written as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)), the same function with no
             // additive constant (constants go through AdapterParameters.scaled, see there why)
-            default -> x.mul(Activation.sigmoid(AdapterParameters.scaled(
-                    AdapterParameters.scaled(x.square().mul(x), 0.044715f).add(x), (float) (2 * Math.sqrt(2 / Math.PI)))));
+            default -> {
+                NDArray inner = AdapterParameters.scaled(x.square().mul(x), 0.044715f).add(x);
+                yield x.mul(Activation.sigmoid(AdapterParameters.scaled(inner, (float) (2 * Math.sqrt(2 / Math.PI)))));
+            }
         };
     }
 
