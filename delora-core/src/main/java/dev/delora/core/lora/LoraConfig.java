@@ -3,8 +3,8 @@ package dev.delora.core.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.delora.core.AdapterConfig;
-import dev.delora.core.AdapterConfigBuilder;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.LoraFamilyBuilder;
 import dev.delora.core.target.Patterns;
 import dev.delora.core.target.TargetSelector;
 import dev.delora.core.target.TargetSpec;
@@ -66,7 +66,6 @@ public record LoraConfig(
         return "LORA";
     }
 
-
     /**
      * Returns α for a module after {@code alpha_pattern}.
      *
@@ -94,40 +93,17 @@ public record LoraConfig(
     }
 
     /** Builder for {@link LoraConfig}; unset fields take PEFT's defaults. */
-    public static final class Builder extends AdapterConfigBuilder<Builder> {
-        private float loraAlpha = 8;
-        private float loraDropout;
+    public static final class Builder extends LoraFamilyBuilder<Builder> {
         private boolean useRslora;
         private LoraInit init = LoraInit.DEFAULT;
         private final Map<String, Float> alphaPattern = new LinkedHashMap<>();
 
-        private Builder() {}
+        private Builder() {
+            super(8);
+        }
 
         @Override
         protected Builder self() {
-            return this;
-        }
-
-
-        /**
-         * Sets α.
-         *
-         * @param alpha the scaling numerator
-         * @return this builder
-         */
-        public Builder loraAlpha(float alpha) {
-            this.loraAlpha = alpha;
-            return this;
-        }
-
-        /**
-         * Sets the adapter-input dropout.
-         *
-         * @param p the drop probability
-         * @return this builder
-         */
-        public Builder loraDropout(float p) {
-            this.loraDropout = p;
             return this;
         }
 
@@ -152,7 +128,6 @@ public record LoraConfig(
             this.init = init;
             return this;
         }
-
 
         /**
          * Overrides α of modules matching a key.

@@ -3,8 +3,8 @@ package dev.delora.core.loraxs;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.delora.core.AdapterConfig;
-import dev.delora.core.AdapterConfigBuilder;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.LoraFamilyBuilder;
 import dev.delora.core.linalg.RandomizedSvd;
 import dev.delora.core.target.Patterns;
 import dev.delora.core.target.TargetSelector;
@@ -71,7 +71,6 @@ public record LoraXsConfig(
         return "LORAXS";
     }
 
-
     /**
      * Returns the scaling α/r for a module after the patterns.
      *
@@ -91,40 +90,17 @@ public record LoraXsConfig(
     }
 
     /** Builder for {@link LoraXsConfig}. */
-    public static final class Builder extends AdapterConfigBuilder<Builder> {
-        private float loraAlpha = 16;
-        private float loraDropout;
+    public static final class Builder extends LoraFamilyBuilder<Builder> {
         private float initStd = 1e-5f;
         private RandomizedSvd.Options svd = RandomizedSvd.Options.of(1);
         private final Map<String, Float> alphaPattern = new LinkedHashMap<>();
 
-        private Builder() {}
+        private Builder() {
+            super(16);
+        }
 
         @Override
         protected Builder self() {
-            return this;
-        }
-
-
-        /**
-         * Sets α.
-         *
-         * @param alpha the scaling numerator
-         * @return this builder
-         */
-        public Builder loraAlpha(float alpha) {
-            this.loraAlpha = alpha;
-            return this;
-        }
-
-        /**
-         * Sets the adapter-input dropout.
-         *
-         * @param p the drop probability
-         * @return this builder
-         */
-        public Builder loraDropout(float p) {
-            this.loraDropout = p;
             return this;
         }
 
@@ -149,7 +125,6 @@ public record LoraXsConfig(
             this.svd = options;
             return this;
         }
-
 
         /**
          * Overrides α of modules matching a key.

@@ -3,8 +3,8 @@ package dev.delora.core.sora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.delora.core.AdapterConfig;
-import dev.delora.core.AdapterConfigBuilder;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.LoraFamilyBuilder;
 import dev.delora.core.target.Patterns;
 import dev.delora.core.target.TargetSpec;
 import java.util.Map;
@@ -84,7 +84,6 @@ public record SoraConfig(
         return "SORA";
     }
 
-
     @Override
     public LinearAdapter create(String modulePath, NDArray weight, NDManager manager) {
         int rank = rankFor(modulePath);
@@ -92,9 +91,7 @@ public record SoraConfig(
     }
 
     /** Builder for {@link SoraConfig}. */
-    public static final class Builder extends AdapterConfigBuilder<Builder> {
-        private float loraAlpha = 16;
-        private float loraDropout;
+    public static final class Builder extends LoraFamilyBuilder<Builder> {
         private float sparseLambda = 10;
         private float sparseLambda2 = 3e-4f;
         private SoraThreshold threshold = SoraThreshold.REFERENCE;
@@ -102,33 +99,12 @@ public record SoraConfig(
         private float maxLambda;
         private int lambdaNum;
 
-        private Builder() {}
+        private Builder() {
+            super(16);
+        }
 
         @Override
         protected Builder self() {
-            return this;
-        }
-
-
-        /**
-         * Sets α.
-         *
-         * @param alpha the scaling numerator
-         * @return this builder
-         */
-        public Builder loraAlpha(float alpha) {
-            this.loraAlpha = alpha;
-            return this;
-        }
-
-        /**
-         * Sets the adapter-input dropout.
-         *
-         * @param p the drop probability
-         * @return this builder
-         */
-        public Builder loraDropout(float p) {
-            this.loraDropout = p;
             return this;
         }
 
@@ -179,7 +155,6 @@ public record SoraConfig(
             this.lambdaNum = lambdaNum;
             return this;
         }
-
 
         /**
          * Builds and validates the config.
