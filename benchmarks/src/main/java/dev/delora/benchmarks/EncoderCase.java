@@ -15,9 +15,9 @@ import dev.delora.core.sora.SoraThreshold;
 import dev.delora.djl.hf.HfConfig;
 import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.hf.HfSequenceClassifier;
-import dev.delora.djl.inject.AdaptedModel;
-import dev.delora.djl.inject.BlockTree;
-import dev.delora.djl.train.AdamW;
+import dev.delora.djl.peft.AdaptedModel;
+import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.train.GroupedAdamW;
 import dev.delora.djl.train.ParameterGroups;
 import dev.delora.djl.train.SparseAdamW;
 import java.util.LinkedHashMap;
@@ -43,14 +43,14 @@ public final class EncoderCase implements AutoCloseable {
     private final NDManager manager;
     private final HfSequenceClassifier block;
     private final AdaptedModel peft;
-    private final AdamW optimizer;
+    private final GroupedAdamW optimizer;
     private final SparseAdamW gateOptimizer;
     private final List<NDArray> gates;
     private final NDList inputs;
     private final NDArray labels;
     private final Loss loss = Loss.softmaxCrossEntropyLoss();
 
-    private EncoderCase(NDManager manager, HfSequenceClassifier block, AdaptedModel peft, AdamW optimizer,
+    private EncoderCase(NDManager manager, HfSequenceClassifier block, AdaptedModel peft, GroupedAdamW optimizer,
             SparseAdamW gateOptimizer, List<NDArray> gates, NDList inputs, NDArray labels) {
         this.manager = manager;
         this.block = block;
@@ -110,7 +110,7 @@ public final class EncoderCase implements AutoCloseable {
         ParameterGroups groups = (method == Method.DELORA || method == Method.DELORA_PAPER
                 ? ParameterGroups.delora(3e-3) : ParameterGroups.standard(ParameterGroups.DEFAULT_WEIGHT_DECAY))
                 .build();
-        AdamW optimizer = AdamW.create(trainable, groups, 1e-4);
+        GroupedAdamW optimizer = GroupedAdamW.create(trainable, groups, 1e-4);
         SparseAdamW gateOptimizer = gateParams.isEmpty() ? null
                 : new SparseAdamW(gateParams.values(), 1e-4, 1e-4, SparseAdamW.referenceConfig(),
                         SoraThreshold.REFERENCE);

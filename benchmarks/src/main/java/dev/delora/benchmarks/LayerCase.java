@@ -12,7 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
-import dev.delora.djl.inject.AdaptedModel;
+import dev.delora.djl.peft.AdaptedModel;
 
 /**
  * Section 1: one {@code Linear(dim → dim)} (frozen, with bias), plain or adapted, and an input {@code [batch, seq,

@@ -1,5 +1,7 @@
 package dev.delora.core;
 
+import dev.delora.core.array.ArrayOps;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
@@ -39,7 +41,7 @@ public record LoraFactors(NDArray a, NDArray b, float scaling) implements AutoCl
         NDArray a32 = a.toType(DataType.FLOAT32, false);
         NDArray b32 = b.toType(DataType.FLOAT32, false);
         // the scaling goes on the [out, k] factor: no pass over the [out, in] product
-        try (NDArray scaledB = AdapterParameters.scaled(b32, scaling)) {
+        try (NDArray scaledB = ArrayOps.scaled(b32, scaling)) {
             return scaledB.matMul(a32);
         } finally {
             if (a32 != a) {
@@ -61,7 +63,7 @@ public record LoraFactors(NDArray a, NDArray b, float scaling) implements AutoCl
      *     large to decide (check the product then)
      */
     public boolean denseCertainlyFinite() {
-        double bound = rank() * Math.abs((double) scaling) * AdapterParameters.maxAbs(a) * AdapterParameters.maxAbs(b);
+        double bound = rank() * Math.abs((double) scaling) * ArrayOps.maxAbs(a) * ArrayOps.maxAbs(b);
         return bound < Float.MAX_VALUE / 2.0;
     }
 

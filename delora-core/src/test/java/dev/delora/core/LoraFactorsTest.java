@@ -1,5 +1,7 @@
 package dev.delora.core;
 
+import dev.delora.core.array.ArrayOps;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,7 +31,7 @@ class LoraFactorsTest {
             // 4 · 1e20 · 1e20 overflows float32: the bound must not vouch, and the product really is infinite
             LoraFactors huge = factors(m, 1e20f, 1e20f);
             assertFalse(huge.denseCertainlyFinite());
-            assertFalse(AdapterParameters.allFinite(huge.dense()));
+            assertFalse(ArrayOps.allFinite(huge.dense()));
             assertFalse(factors(m, Float.NaN, 1f).denseCertainlyFinite());
             assertFalse(factors(m, 1f, Float.POSITIVE_INFINITY).denseCertainlyFinite());
         }

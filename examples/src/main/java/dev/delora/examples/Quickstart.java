@@ -13,9 +13,9 @@ import dev.delora.core.delora.DeloraConfig;
 import dev.delora.core.delora.DeloraInit;
 import dev.delora.djl.hf.EmbeddedModels;
 import dev.delora.djl.hf.HfExport;
-import dev.delora.djl.inject.AdaptedModel;
-import dev.delora.djl.inject.BlockTree;
-import dev.delora.djl.train.AdamW;
+import dev.delora.djl.peft.AdaptedModel;
+import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.train.GroupedAdamW;
 import dev.delora.djl.train.ParameterGroups;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,7 +40,7 @@ public final class Quickstart {
                     .init(DeloraInit.PAPER).targetModules("query", "value").modulesToSave("classifier").build());
             peft.printTrainableParameters();
 
-            AdamW optimizer = AdamW.create(BlockTree.parameters(block), ParameterGroups.delora(3e-3).build(), 1e-3);
+            GroupedAdamW optimizer = GroupedAdamW.create(BlockTree.parameters(block), ParameterGroups.delora(3e-3).build(), 1e-3);
             NDManager data = model.getNDManager().newSubManager();
             NDList inputs = miniLm.tokenizer().encode(List.of("a gripping, funny film", "a tedious mess"))
                     .toNDList(data);

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import java.util.LinkedHashMap;
@@ -20,7 +20,7 @@ import java.util.function.Function;
  * (which share λ, so ΔW = 0 at start and ∂L/∂λ = 0 at step 0).
  *
  * <p>The dense ΔW is never built in the forward pass. Norms are floored at 1e-4 (PEFT's clamp) through
- * {@link AdapterParameters#safeNorm}, which keeps gradients finite when B = 0.
+ * {@link ArrayOps#safeNorm}, which keeps gradients finite when B = 0.
  */
 public final class DeloraAdapter implements LinearAdapter {
 
@@ -47,7 +47,7 @@ public final class DeloraAdapter implements LinearAdapter {
     private final NDArray cdInverseNorms;
     private final float dropout;
     private final int rank;
-    /** 1/r as an array the adapter owns (see {@link AdapterParameters#constant}). */
+    /** 1/r as an array the adapter owns (see {@link ArrayOps#constant}). */
     private final NDArray inverseRank;
 
     private DeloraAdapter(Parameter a, Parameter b, Parameter lambda, NDArray wNorm, NDArray c, NDArray d, float dropout) {
@@ -59,29 +59,29 @@ public final class DeloraAdapter implements LinearAdapter {
         this.d = d;
         this.dropout = dropout;
         this.rank = (int) a.getArray().getShape().get(0);
-        this.inverseRank = AdapterParameters.constant(a.getArray().getManager(), 1f / rank);
+        this.inverseRank = ArrayOps.constant(a.getArray().getManager(), 1f / rank);
         this.cdInverseNorms = c == null
                 ? null
-                : AdapterParameters.inStepScope(c, () -> new NDList(
-                        AdapterParameters.safeNorm(c, 1).mul(AdapterParameters.safeNorm(d, 0)).pow(-1))).head();
+                : ArrayOps.inStepScope(c, () -> new NDList(
+                        ArrayOps.safeNorm(c, 1).mul(ArrayOps.safeNorm(d, 0)).pow(-1))).head();
     }
 
     static DeloraAdapter initialise(DeloraConfig config, String path, NDArray weight, NDManager manager) {
         int r = config.rankFor(path);
         long out = weight.getShape().get(0);
         long in = weight.getShape().get(1);
-        NDArray a = AdapterParameters.kaimingUniform(manager, new Shape(r, in));
+        NDArray a = ArrayOps.kaimingUniform(manager, new Shape(r, in));
         NDArray b = config.init() == DeloraInit.ZERO_B
                 ? manager.zeros(new Shape(out, r), DataType.FLOAT32)
-                : AdapterParameters.kaimingUniform(manager, new Shape(out, r));
+                : ArrayOps.kaimingUniform(manager, new Shape(out, r));
         // deep copies: the official code aliases C/D with A/B (`frozen_C.data = delora_A.weight.data`), which
         // silently makes ΔW ≡ 0 on any run that does not move the model to another device
         NDArray c = config.init() == DeloraInit.PAPER ? a.duplicate() : null;
         NDArray d = config.init() == DeloraInit.PAPER ? b.duplicate() : null;
         return new DeloraAdapter(
-                AdapterParameters.trainable(A, a),
-                AdapterParameters.trainable(B, b),
-                AdapterParameters.trainable(LAMBDA, manager.create(new float[] {config.lambdaFor(path)})),
+                ArrayOps.trainable(A, a),
+                ArrayOps.trainable(B, b),
+                ArrayOps.trainable(LAMBDA, manager.create(new float[] {config.lambdaFor(path)})),
                 columnNorms(weight, manager),
                 c,
                 d,
@@ -104,9 +104,9 @@ public final class DeloraAdapter implements LinearAdapter {
             throw new IllegalArgumentException("A DeLoRA paper-mode adapter needs both " + C + " and " + D);
         }
         return new DeloraAdapter(
-                AdapterParameters.trainable(A, copy(state, A, manager)),
-                AdapterParameters.trainable(B, copy(state, B, manager)),
-                AdapterParameters.trainable(LAMBDA, copy(state, LAMBDA, manager)),
+                ArrayOps.trainable(A, copy(state, A, manager)),
+                ArrayOps.trainable(B, copy(state, B, manager)),
+                ArrayOps.trainable(LAMBDA, copy(state, LAMBDA, manager)),
                 copy(state, W_NORM, manager),
                 c == null ? null : copy(state, C, manager),
                 d == null ? null : copy(state, D, manager),
@@ -158,8 +158,8 @@ public final class DeloraAdapter implements LinearAdapter {
 
     /** sᵢ = (λ/r)/(‖aᵢ‖‖bᵢ‖) for the trainable pair. */
     private NDArray scales(NDArray av, NDArray bv, NDArray lambdaValue) {
-        NDArray norms = AdapterParameters.safeNorm(av, 1).mul(AdapterParameters.safeNorm(bv, 0));
-        return lambdaValue.mul(AdapterParameters.onDevice(inverseRank, av)).div(norms);
+        NDArray norms = ArrayOps.safeNorm(av, 1).mul(ArrayOps.safeNorm(bv, 0));
+        return lambdaValue.mul(ArrayOps.onDevice(inverseRank, av)).div(norms);
     }
 
     /**
@@ -169,19 +169,19 @@ public final class DeloraAdapter implements LinearAdapter {
      * {@code [N, in]} input once, with no full-size multiply.
      */
     private NDArray down(NDArray av, NDArray bv, NDArray lambdaValue, NDArray like) {
-        NDArray w = AdapterParameters.onDevice(wNorm, like).expandDims(0);
+        NDArray w = ArrayOps.onDevice(wNorm, like).expandDims(0);
         NDArray s = scales(av, bv, lambdaValue);
         if (c == null) {
             return av.mul(s.expandDims(1)).mul(w);
         }
-        NDArray sc = lambdaValue.mul(AdapterParameters.onDevice(inverseRank, like))
-                .mul(AdapterParameters.onDevice(cdInverseNorms, like)).neg();
-        return av.concat(AdapterParameters.onDevice(c, like), 0).mul(s.concat(sc, 0).expandDims(1)).mul(w);
+        NDArray sc = lambdaValue.mul(ArrayOps.onDevice(inverseRank, like))
+                .mul(ArrayOps.onDevice(cdInverseNorms, like)).neg();
+        return av.concat(ArrayOps.onDevice(c, like), 0).mul(s.concat(sc, 0).expandDims(1)).mul(w);
     }
 
     /** The up factor in paper mode, {@code [B, D]} (in plain mode it is B itself). */
     private NDArray stackedUp(NDArray bv, NDArray like) {
-        return bv.concat(AdapterParameters.onDevice(d, like), 1);
+        return bv.concat(ArrayOps.onDevice(d, like), 1);
     }
 
     @Override
@@ -189,9 +189,9 @@ public final class DeloraAdapter implements LinearAdapter {
         NDArray av = values.apply(a);
         NDArray bv = values.apply(b);
         NDArray lambdaValue = values.apply(lambda);
-        NDArray h = AdapterParameters.dropout(x, dropout, training);
+        NDArray h = ArrayOps.dropout(x, dropout, training);
         // the scope hands its results to the step, so B itself (the model's) must not be among them
-        NDList f = AdapterParameters.inStepScope(x, () -> c == null
+        NDList f = ArrayOps.inStepScope(x, () -> c == null
                 ? new NDList(down(av, bv, lambdaValue, x))
                 : new NDList(down(av, bv, lambdaValue, x), stackedUp(bv, x)));
         NDArray up = c == null ? bv : f.get(1);
@@ -203,7 +203,7 @@ public final class DeloraAdapter implements LinearAdapter {
         NDArray av = a.getArray();
         NDArray bv = b.getArray();
         // temporaries (norms, scales, views) die in the scope; only the two factors are kept, as new arrays
-        NDList f = AdapterParameters.inStepScope(av, () -> new NDList(down(av, bv, lambda.getArray(), av),
+        NDList f = ArrayOps.inStepScope(av, () -> new NDList(down(av, bv, lambda.getArray(), av),
                 c == null ? bv.duplicate() : stackedUp(bv, av)));
         return new LoraFactors(f.get(0), f.get(1), 1f);
     }

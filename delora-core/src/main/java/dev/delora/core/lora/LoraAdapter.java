@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import java.util.LinkedHashMap;
@@ -32,7 +32,7 @@ public final class LoraAdapter implements LinearAdapter {
         this.a = a;
         this.b = b;
         this.scaling = scaling;
-        this.scalingArray = AdapterParameters.constant(a.getArray().getManager(), scaling);
+        this.scalingArray = ArrayOps.constant(a.getArray().getManager(), scaling);
         this.dropout = dropout;
         this.rank = (int) a.getArray().getShape().get(0);
     }
@@ -45,7 +45,7 @@ public final class LoraAdapter implements LinearAdapter {
         NDArray b;
         switch (config.initLoraWeights()) {
             case DEFAULT -> {
-                a = AdapterParameters.kaimingUniform(manager, new Shape(r, in));
+                a = ArrayOps.kaimingUniform(manager, new Shape(r, in));
                 b = manager.zeros(new Shape(out, r), DataType.FLOAT32);
             }
             case GAUSSIAN -> {
@@ -53,14 +53,14 @@ public final class LoraAdapter implements LinearAdapter {
                 b = manager.zeros(new Shape(out, r), DataType.FLOAT32);
             }
             case RANDOM -> {
-                a = AdapterParameters.kaimingUniform(manager, new Shape(r, in));
-                b = AdapterParameters.kaimingUniform(manager, new Shape(out, r));
+                a = ArrayOps.kaimingUniform(manager, new Shape(r, in));
+                b = ArrayOps.kaimingUniform(manager, new Shape(out, r));
             }
             default -> throw new IllegalStateException(config.initLoraWeights().name());
         }
         return new LoraAdapter(
-                AdapterParameters.trainable(A, a),
-                AdapterParameters.trainable(B, b),
+                ArrayOps.trainable(A, a),
+                ArrayOps.trainable(B, b),
                 config.scalingFor(path),
                 config.loraDropout());
     }
@@ -74,11 +74,11 @@ public final class LoraAdapter implements LinearAdapter {
      * @return a trainable LoRA adapter of rank k
      */
     public static LoraAdapter fromFactors(LoraFactors factors, float dropout, NDManager manager) {
-        NDArray a = AdapterParameters.ownedCopy(factors.a());
-        NDArray b = AdapterParameters.ownedCopy(factors.b());
+        NDArray a = ArrayOps.ownedCopy(factors.a());
+        NDArray b = ArrayOps.ownedCopy(factors.b());
         a.attach(manager);
         b.attach(manager);
-        return new LoraAdapter(AdapterParameters.trainable(A, a), AdapterParameters.trainable(B, b),
+        return new LoraAdapter(ArrayOps.trainable(A, a), ArrayOps.trainable(B, b),
                 factors.scaling(), dropout);
     }
 
@@ -106,10 +106,10 @@ public final class LoraAdapter implements LinearAdapter {
 
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
-        NDArray h = AdapterParameters.dropout(x, dropout, training);
+        NDArray h = ArrayOps.dropout(x, dropout, training);
         // scale the rank-r intermediate, not the [.., out] result: r multiplications per row instead of out
         NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow()
-                .mul(AdapterParameters.onDevice(scalingArray, x));
+                .mul(ArrayOps.onDevice(scalingArray, x));
         return Linear.linear(t, values.apply(b)).singletonOrThrow();
     }
 

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import dev.delora.core.linalg.RandomizedSvd;
@@ -39,7 +39,7 @@ public final class LoraXsAdapter implements LinearAdapter {
         this.b = b;
         this.r = r;
         this.scaling = scaling;
-        this.scalingArray = AdapterParameters.constant(a.getManager(), scaling);
+        this.scalingArray = ArrayOps.constant(a.getManager(), scaling);
         this.dropout = dropout;
     }
 
@@ -49,13 +49,13 @@ public final class LoraXsAdapter implements LinearAdapter {
         NDArray b;
         try (RandomizedSvd.Result result = RandomizedSvd.decompose(weight, svd)) {
             a = result.vt().mul(result.s().expandDims(1)).toType(DataType.FLOAT32, false);
-            b = AdapterParameters.ownedCopy(result.u());
+            b = ArrayOps.ownedCopy(result.u());
         }
         a.attach(manager);
         b.attach(manager);
         int rank = svd.rank();
         NDArray rInit = manager.randomNormal(0f, initStd, new Shape(rank, rank), DataType.FLOAT32);
-        return new LoraXsAdapter(a, b, AdapterParameters.trainable(R, rInit), scaling, dropout);
+        return new LoraXsAdapter(a, b, ArrayOps.trainable(R, rInit), scaling, dropout);
     }
 
     /**
@@ -73,13 +73,13 @@ public final class LoraXsAdapter implements LinearAdapter {
                 throw new IllegalArgumentException("LoRA-XS state is missing '" + key + "'; found " + state.keySet());
             }
         }
-        NDArray a = AdapterParameters.ownedCopy(state.get(A));
-        NDArray b = AdapterParameters.ownedCopy(state.get(B));
-        NDArray r = AdapterParameters.ownedCopy(state.get(R));
+        NDArray a = ArrayOps.ownedCopy(state.get(A));
+        NDArray b = ArrayOps.ownedCopy(state.get(B));
+        NDArray r = ArrayOps.ownedCopy(state.get(R));
         a.attach(manager);
         b.attach(manager);
         r.attach(manager);
-        return new LoraXsAdapter(a, b, AdapterParameters.trainable(R, r), scaling, dropout);
+        return new LoraXsAdapter(a, b, ArrayOps.trainable(R, r), scaling, dropout);
     }
 
     /**
@@ -106,10 +106,10 @@ public final class LoraXsAdapter implements LinearAdapter {
 
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
-        NDArray h = AdapterParameters.dropout(x, dropout, training);
-        NDArray t = Linear.linear(h, AdapterParameters.onDevice(a, x)).singletonOrThrow();
-        t = Linear.linear(t, values.apply(r)).singletonOrThrow().mul(AdapterParameters.onDevice(scalingArray, x));
-        return Linear.linear(t, AdapterParameters.onDevice(b, x)).singletonOrThrow();
+        NDArray h = ArrayOps.dropout(x, dropout, training);
+        NDArray t = Linear.linear(h, ArrayOps.onDevice(a, x)).singletonOrThrow();
+        t = Linear.linear(t, values.apply(r)).singletonOrThrow().mul(ArrayOps.onDevice(scalingArray, x));
+        return Linear.linear(t, ArrayOps.onDevice(b, x)).singletonOrThrow();
     }
 
     @Override

@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import java.util.ArrayList;
@@ -45,7 +45,7 @@ public final class SoraAdapter implements LinearAdapter {
         this.b = b;
         this.gate = gate;
         this.scaling = scaling;
-        this.scalingArray = AdapterParameters.constant(a.getArray().getManager(), scaling);
+        this.scalingArray = ArrayOps.constant(a.getArray().getManager(), scaling);
         this.dropout = dropout;
     }
 
@@ -53,9 +53,9 @@ public final class SoraAdapter implements LinearAdapter {
         long out = weightShape.get(0);
         long in = weightShape.get(1);
         return new SoraAdapter(
-                AdapterParameters.trainable(A, AdapterParameters.kaimingUniform(manager, new Shape(r, in))),
-                AdapterParameters.trainable(B, manager.zeros(new Shape(out, r), DataType.FLOAT32)),
-                AdapterParameters.trainable(GATE, manager.randomNormal(new Shape(1, r))),
+                ArrayOps.trainable(A, ArrayOps.kaimingUniform(manager, new Shape(r, in))),
+                ArrayOps.trainable(B, manager.zeros(new Shape(out, r), DataType.FLOAT32)),
+                ArrayOps.trainable(GATE, manager.randomNormal(new Shape(1, r))),
                 scaling,
                 dropout);
     }
@@ -114,10 +114,10 @@ public final class SoraAdapter implements LinearAdapter {
 
     @Override
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
-        NDArray h = AdapterParameters.dropout(x, dropout, training);
+        NDArray h = ArrayOps.dropout(x, dropout, training);
         NDArray g = values.apply(gate);
-        NDArray scaledGate = AdapterParameters.inStepScope(x,
-                () -> new NDList(g.mul(AdapterParameters.onDevice(scalingArray, x)))).head();
+        NDArray scaledGate = ArrayOps.inStepScope(x,
+                () -> new NDList(g.mul(ArrayOps.onDevice(scalingArray, x)))).head();
         NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow().mul(scaledGate);
         return Linear.linear(t, values.apply(b)).singletonOrThrow();
     }
@@ -135,7 +135,7 @@ public final class SoraAdapter implements LinearAdapter {
         }
         long[] kept = live.stream().mapToLong(Long::longValue).toArray();
         // the index and the gathered intermediates die in the scope; only the two factors are kept
-        NDList f = AdapterParameters.inStepScope(av, () -> {
+        NDList f = ArrayOps.inStepScope(av, () -> {
             NDArray index = av.getManager().create(kept);
             NDArray keptGate = gate.getArray().get(new NDIndex(":, {}", index));
             return new NDList(av.get(new NDIndex("{}", index)), bv.get(new NDIndex(":, {}", index)).mul(keptGate));

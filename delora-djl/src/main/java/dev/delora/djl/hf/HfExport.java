@@ -1,11 +1,13 @@
 package dev.delora.djl.hf;
 
+import dev.delora.djl.peft.AdaptedModel;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import com.google.gson.GsonBuilder;
-import dev.delora.djl.inject.AdaptedLinear;
-import dev.delora.djl.inject.BlockTree;
+import dev.delora.djl.peft.AdaptedLinear;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.io.AtomicFiles;
 import dev.delora.djl.io.Safetensors;
 import java.io.IOException;

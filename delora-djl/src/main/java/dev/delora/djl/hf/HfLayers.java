@@ -14,7 +14,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 
 /**
  * The building blocks of Hugging Face BERT / RoBERTa, one class per transformers module, each registering its
@@ -35,7 +35,7 @@ final class HfLayers {
     }
 
     static NDArray dropout(NDArray x, float p, boolean training) {
-        return AdapterParameters.dropout(x, p, training);
+        return ArrayOps.dropout(x, p, training);
     }
 
     static NDArray act(String name, NDArray x) {
@@ -44,10 +44,10 @@ final class HfLayers {
             case "relu" -> Activation.relu(x);
             // tanh approximation (transformers' NewGELUActivation / gelu_pytorch_tanh): 0.5·x·(1 + tanh(√(2/π)·
             // (x + 0.044715·x³))), written as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)), the same function with no
-            // additive constant (constants go through AdapterParameters.scaled, see there why)
+            // additive constant (constants go through ArrayOps.scaled, see there why)
             default -> {
-                NDArray inner = AdapterParameters.scaled(x.square().mul(x), 0.044715f).add(x);
-                yield x.mul(Activation.sigmoid(AdapterParameters.scaled(inner, (float) (2 * Math.sqrt(2 / Math.PI)))));
+                NDArray inner = ArrayOps.scaled(x.square().mul(x), 0.044715f).add(x);
+                yield x.mul(Activation.sigmoid(ArrayOps.scaled(inner, (float) (2 * Math.sqrt(2 / Math.PI)))));
             }
         };
     }
@@ -183,7 +183,7 @@ final class HfLayers {
             NDArray k = heads(call(key, ps, training, params, h), b, s, nh, hd);
             NDArray v = heads(call(value, ps, training, params, h), b, s, nh, hd);
             // the scale goes on q ([B, H, S, d]) rather than on the scores ([B, H, S, S]): one smaller pass
-            NDArray scores = AdapterParameters.scaled(q, (float) (1 / Math.sqrt(hd))).matMul(k.transpose(0, 1, 3, 2))
+            NDArray scores = ArrayOps.scaled(q, (float) (1 / Math.sqrt(hd))).matMul(k.transpose(0, 1, 3, 2))
                     .add(mask);
             NDArray probs = dropout(scores.softmax(-1), cfg.attentionProbsDropoutProb(), training);
             NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, s, (long) nh * hd);

@@ -6,7 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import dev.delora.djl.inject.BlockTree;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.io.TensorSource;
 import java.io.IOException;
 import java.util.ArrayList;

@@ -8,7 +8,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -163,9 +163,9 @@ public final class AdapterTrainer<S> {
             List<Double> stepLosses) {}
 
     private final Block block;
-    private final AdamW optimizer;
+    private final GroupedAdamW optimizer;
     private final LossFunction loss;
-    private final TrainingConfig config;
+    private final TrainerSettings config;
     private ExtraLoss extraLoss;
     private StepHook afterStep;
     private Evaluator evaluator;
@@ -181,7 +181,7 @@ public final class AdapterTrainer<S> {
      * @param loss the task loss
      * @param config the run settings
      */
-    public AdapterTrainer(Block block, AdamW optimizer, LossFunction loss, TrainingConfig config) {
+    public AdapterTrainer(Block block, GroupedAdamW optimizer, LossFunction loss, TrainerSettings config) {
         this.block = Objects.requireNonNull(block, "block");
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
         this.loss = Objects.requireNonNull(loss, "loss");
@@ -284,7 +284,7 @@ public final class AdapterTrainer<S> {
         int total = totalSteps(batchesPerEpoch);
         LrSchedule schedule = LinearWarmupDecay.ofRatio(config.warmupRatio(), total);
         int accum = config.gradientAccumulation();
-        Progress progress = new Progress(config.progress(), config.logEvery(), total);
+        ProgressPrinter progress = new ProgressPrinter(config.progress(), config.logEvery(), total);
         List<EpochResult> epochs = new ArrayList<>();
         List<Double> stepLosses = new ArrayList<>();
         int step = 0;
@@ -321,11 +321,11 @@ public final class AdapterTrainer<S> {
                                 throw new IllegalStateException(String.format(Locale.ROOT,
                                         "Training loss is %s at epoch %d, optimizer step %d: training diverged "
                                         + "(the weights keep the last finite step). Lower the learning rate or "
-                                        + "clip gradients (TrainingConfig maxGradNorm, e.g. 1.0)%s", value,
+                                        + "clip gradients (TrainerSettings maxGradNorm, e.g. 1.0)%s", value,
                                         epoch + 1, step + 1, Double.isNaN(config.maxGradNorm()) ? ""
                                                 : "; clipping at " + config.maxGradNorm() + " is already on"));
                             }
-                            gc.backward(accum == 1 ? l : AdapterParameters.scaled(l, 1f / accum));
+                            gc.backward(accum == 1 ? l : ArrayOps.scaled(l, 1f / accum));
                         }
                     }
                     micro++;
@@ -343,7 +343,7 @@ public final class AdapterTrainer<S> {
                         if (afterStep != null) {
                             afterStep.afterStep(step, factor);
                         }
-                        AdamW.zeroGradients(notInOptimizer);
+                        GroupedAdamW.zeroGradients(notInOptimizer);
                         stepLosses.add(pendingLoss / micro);
                         step++;
                         progress.step(step, epoch, epochLoss / epochMicro, optimizer.baseLearningRate(factor),

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.sora.SoraThreshold;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,10 +25,10 @@ public final class SparseAdamW implements AutoCloseable {
 
     private final List<Parameter> gates;
     private final double lr;
-    private final AdamW.Config config;
+    private final GroupedAdamW.Config config;
     private final SoraThreshold threshold;
     private final NDManager stateManager;
-    private final Map<String, AdamW.State> state = new HashMap<>();
+    private final Map<String, GroupedAdamW.State> state = new HashMap<>();
     private double xi;
 
     /**
@@ -40,7 +40,7 @@ public final class SparseAdamW implements AutoCloseable {
      * @param config Adam constants (the reference uses betas (0.9, 0.999), eps 1e-6: transformers' AdamW defaults)
      * @param threshold which proximal map
      */
-    public SparseAdamW(Collection<Parameter> gates, double lr, double xi, AdamW.Config config, SoraThreshold threshold) {
+    public SparseAdamW(Collection<Parameter> gates, double lr, double xi, GroupedAdamW.Config config, SoraThreshold threshold) {
         if (gates.isEmpty()) {
             throw new IllegalArgumentException("SparseAdamW needs at least one gate parameter");
         }
@@ -62,8 +62,8 @@ public final class SparseAdamW implements AutoCloseable {
      *
      * @return the constants
      */
-    public static AdamW.Config referenceConfig() {
-        return new AdamW.Config(0.9, 0.999, 1e-6);
+    public static GroupedAdamW.Config referenceConfig() {
+        return new GroupedAdamW.Config(0.9, 0.999, 1e-6);
     }
 
     /**
@@ -89,7 +89,7 @@ public final class SparseAdamW implements AutoCloseable {
         if (sum == null) {
             throw new IllegalArgumentException("l1Penalty needs at least one gate");
         }
-        return AdapterParameters.scaled(sum, (float) (sparseLambda / numel));
+        return ArrayOps.scaled(sum, (float) (sparseLambda / numel));
     }
 
     /**
@@ -135,12 +135,12 @@ public final class SparseAdamW implements AutoCloseable {
             for (Parameter p : gates) {
                 NDArray array = p.getArray();
                 array.tempAttach(tmp); // see AdamW.step: keeps wrappers and temporaries out of the model manager
-                AdamW.State s = state.computeIfAbsent(p.getId(), id -> {
+                GroupedAdamW.State s = state.computeIfAbsent(p.getId(), id -> {
                     NDArray m = array.zerosLike();
                     m.attach(stateManager);
                     NDArray v = array.zerosLike();
                     v.attach(stateManager);
-                    return new AdamW.State(m, v);
+                    return new GroupedAdamW.State(m, v);
                 });
                 s.step++;
                 NDArray w = array.stopGradient();

@@ -12,7 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.delora.djl.inject.BlockTree;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.io.Safetensors;
 import dev.delora.fixtures.Fixtures;
 import java.util.ArrayList;

@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.delora.djl.inject.BlockTree;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.io.Safetensors;
 import dev.delora.djl.io.SafetensorsCheckpoint;
 import dev.delora.fixtures.Fixtures;

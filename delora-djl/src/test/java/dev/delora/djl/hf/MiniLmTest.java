@@ -11,7 +11,7 @@ import ai.djl.training.ParameterStore;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.delora.djl.inject.BlockTree;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.fixtures.Fixtures;
 import java.util.ArrayList;
 import java.util.List;

@@ -37,7 +37,7 @@ class AdamWTrajectoryTest {
             float[] lrs = f.get("lr").toFloatArray();
             float[] norms = f.get("grad_norm").toFloatArray();
             float[] losses = f.get("loss").toFloatArray();
-            try (AdamW opt = AdamW.create(params, groups, 0.1)) {
+            try (GroupedAdamW opt = GroupedAdamW.create(params, groups, 0.1)) {
                 assertEquals(2, opt.groups().size());
                 for (int t = 0; t < 6; t++) {
                     double loss;

@@ -16,7 +16,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
-import dev.delora.djl.inject.BlockTree;
+import dev.delora.djl.tree.BlockTree;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,8 +73,8 @@ class AdapterTrainerTest {
             Rows val = rows(64, 7);
             List<Double> seen = new ArrayList<>();
             List<Integer> bestCalls = new ArrayList<>();
-            try (AdamW opt = AdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.3)) {
-                TrainingConfig cfg = TrainingConfig.builder().epochs(10).selectionMetric("neg_mse").progress(false)
+            try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.3)) {
+                TrainerSettings cfg = TrainerSettings.builder().epochs(10).selectionMetric("neg_mse").progress(false)
                         .build();
                 AdapterTrainer<Rows> trainer = new AdapterTrainer<Rows>(model, opt, AdapterTrainerTest::mse, cfg)
                         .evaluator(epoch -> {
@@ -135,9 +135,9 @@ class AdapterTrainerTest {
             System.arraycopy(r2.y(), 0, y, 4, 4);
             Rows both = new Rows(x, y, 8);
             // warmupRatio 0 so the single step runs at the full lr; clipping on to cover it with accumulation.
-            TrainingConfig.Builder cfg = TrainingConfig.builder().warmupRatio(0).maxGradNorm(0.5).progress(false);
-            try (AdamW oa = AdamW.create(pa, ParameterGroups.standard(0.01).build(), 0.05);
-                    AdamW ob = AdamW.create(pb, ParameterGroups.standard(0.01).build(), 0.05)) {
+            TrainerSettings.Builder cfg = TrainerSettings.builder().warmupRatio(0).maxGradNorm(0.5).progress(false);
+            try (GroupedAdamW oa = GroupedAdamW.create(pa, ParameterGroups.standard(0.01).build(), 0.05);
+                    GroupedAdamW ob = GroupedAdamW.create(pb, ParameterGroups.standard(0.01).build(), 0.05)) {
                 new AdapterTrainer<Rows>(a, oa, AdapterTrainerTest::mse, cfg.gradientAccumulation(2).build())
                         .fit(List.of(r1, r2), AdapterTrainerTest::toBatch);
                 new AdapterTrainer<Rows>(b, ob, AdapterTrainerTest::mse, cfg.gradientAccumulation(1).build())
@@ -165,10 +165,10 @@ class AdapterTrainerTest {
                 batches.add(rows(8, i));
             }
             int[] counts = new int[2];
-            try (AdamW opt = AdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.01).build(), 0.01);
+            try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.01).build(), 0.01);
                     SparseAdamW gateOpt = new SparseAdamW(List.of(BlockTree.parameters(model).get("bias")), 0.01,
                             1e-3, SparseAdamW.referenceConfig(), SoraThreshold.REFERENCE)) {
-                TrainingConfig cfg = TrainingConfig.builder().maxGradNorm(1.0).progress(false).build();
+                TrainerSettings cfg = TrainerSettings.builder().maxGradNorm(1.0).progress(false).build();
                 NDArray bias = BlockTree.parameters(model).get("bias").getArray();
                 new AdapterTrainer<Rows>(model, opt, AdapterTrainerTest::mse, cfg)
                         .extraLoss(m -> SparseAdamW.l1Penalty(List.of(bias), 0.1, m))
@@ -189,13 +189,13 @@ class AdapterTrainerTest {
 
     @Test
     void rejectsMissingSelectionMetricAndBadConfig() {
-        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().gradientAccumulation(0).build());
-        assertThrows(IllegalArgumentException.class, () -> TrainingConfig.builder().maxGradNorm(-1).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainerSettings.builder().gradientAccumulation(0).build());
+        assertThrows(IllegalArgumentException.class, () -> TrainerSettings.builder().maxGradNorm(-1).build());
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Block model = linear(manager);
-            try (AdamW opt = AdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
+            try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
                 AdapterTrainer<Rows> t = new AdapterTrainer<Rows>(model, opt, AdapterTrainerTest::mse,
-                        TrainingConfig.builder().progress(false).selectionMetric("f1").build())
+                        TrainerSettings.builder().progress(false).selectionMetric("f1").build())
                         .evaluator(e -> Map.of("accuracy", 1.0));
                 IllegalStateException e = assertThrows(IllegalStateException.class,
                         () -> t.fit(List.of(rows(4, 1)), AdapterTrainerTest::toBatch));
@@ -211,8 +211,8 @@ class AdapterTrainerTest {
             List<Rows> batches = List.of(rows(8, 1), rows(8, 2), rows(8, 3));
             float[][] afterStep = new float[1][];
             int[] calls = {0};
-            try (AdamW opt = AdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
-                TrainingConfig cfg = TrainingConfig.builder().epochs(1).progress(false).build();
+            try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
+                TrainerSettings cfg = TrainerSettings.builder().epochs(1).progress(false).build();
                 AdapterTrainer<Rows> trainer = new AdapterTrainer<Rows>(model, opt, (out, labels) -> {
                     NDArray l = mse(out, labels);
                     // the third micro-batch diverges: NaN · loss keeps the graph but poisons the value

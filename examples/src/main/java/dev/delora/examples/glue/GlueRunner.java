@@ -17,16 +17,16 @@ import com.google.gson.GsonBuilder;
 import dev.delora.core.sora.SoraAdapter;
 import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfSequenceClassifier;
-import dev.delora.djl.inject.AdaptedModel;
+import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.io.AtomicFiles;
-import dev.delora.djl.inject.BlockTree;
-import dev.delora.djl.inject.LoraConversion;
-import dev.delora.djl.inject.PeftAdapters;
-import dev.delora.djl.train.AdamW;
+import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.peft.LoraConversion;
+import dev.delora.djl.persist.PeftAdapters;
+import dev.delora.djl.train.GroupedAdamW;
 import dev.delora.djl.train.AdapterTrainer;
 import dev.delora.djl.train.ParameterGroups;
 import dev.delora.djl.train.SparseAdamW;
-import dev.delora.djl.train.TrainingConfig;
+import dev.delora.djl.train.TrainerSettings;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -176,8 +176,8 @@ public final class GlueRunner {
             params.forEach((k, p) -> (k.contains(SoraAdapter.GATE) ? gates : rest).put(k, p));
             ParameterGroups groups = (hp.method() == Method.DELORA
                     ? ParameterGroups.delora(hp.lambdaLr()) : ParameterGroups.standard(hp.weightDecay())).build();
-            AdamW optimizer = AdamW.create(rest, groups, hp.lr());
-            TrainingConfig config = TrainingConfig.builder().epochs(hp.epochs()).warmupRatio(hp.warmupRatio())
+            GroupedAdamW optimizer = GroupedAdamW.create(rest, groups, hp.lr());
+            TrainerSettings config = TrainerSettings.builder().epochs(hp.epochs()).warmupRatio(hp.warmupRatio())
                     .maxGradNorm(hp.maxGradNorm()).selectionMetric(task.selectionMetric()).selectionBaseline(0)
                     .progress(true).logEvery(Math.max(1, train.size() / hp.batchSize() / 4)).build();
             Loss ce = Loss.softmaxCrossEntropyLoss();

@@ -1,4 +1,4 @@
-package dev.delora.core;
+package dev.delora.core.array;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -11,12 +11,12 @@ import ai.djl.nn.norm.Dropout;
 import java.util.function.Supplier;
 
 /** Shared helpers for creating and initialising adapter parameters. */
-public final class AdapterParameters {
+public final class ArrayOps {
 
     /** Squared-norm floor: {@code sqrt(max(Σv², 1e-8))} equals PEFT's {@code clamp(‖v‖, 1e-4)} with finite gradients. */
     public static final float SQUARED_NORM_FLOOR = 1e-8f;
 
-    private AdapterParameters() {}
+    private ArrayOps() {}
 
     /**
      * Wraps an initialised array as a trainable parameter.

@@ -1,4 +1,8 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
+
+import dev.delora.djl.persist.PeftAdapters;
+
+import dev.delora.djl.tree.BlockTree;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -44,7 +48,7 @@ class EncoderGradientParityTest {
             Map<String, NDArray> golden = Safetensors.load(manager, Fixtures.path("grads/peft_grads.safetensors"));
             Map<String, NDArray> inputs = Safetensors.load(manager, Fixtures.path("peft/golden.safetensors"));
             HfSequenceClassifier block = withoutDropout(Fixtures.dir("peft/base"), manager);
-            AdaptedModel.load(block, Fixtures.dir("peft/" + kind));
+            PeftAdapters.load(block, Fixtures.dir("peft/" + kind));
             Map<String, Parameter> params = BlockTree.parameters(block);
 
             Map<String, Float> worst = new TreeMap<>();

@@ -1,4 +1,4 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.tree;
 
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;

@@ -1,4 +1,6 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.tree;
+
+import dev.delora.djl.peft.TestModels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;

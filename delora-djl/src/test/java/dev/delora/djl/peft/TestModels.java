@@ -1,4 +1,6 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
+
+import dev.delora.djl.tree.BlockTree;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -17,12 +19,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Small block trees of every shape injection must handle. */
-final class TestModels {
+public final class TestModels {
 
     private TestModels() {}
 
     /** Linear(8) → tanh → Linear(3); paths {@code 01Linear}, {@code LambdaBlock}, {@code 03Linear}. */
-    static SequentialBlock mlp(NDManager manager, int in) {
+    public static SequentialBlock mlp(NDManager manager, int in) {
         SequentialBlock block = new SequentialBlock()
                 .add(Linear.builder().setUnits(8).build())
                 .add(Activation::tanh)
@@ -32,11 +34,11 @@ final class TestModels {
     }
 
     /** A user-written block that calls its sub-blocks through fields, like DJL's own transformer blocks. */
-    static final class TwoTower extends AbstractBlock {
-        Linear proj;
-        Linear gate;
+    public static final class TwoTower extends AbstractBlock {
+        public Linear proj;
+        public Linear gate;
 
-        TwoTower() {
+        public TwoTower() {
             proj = addChildBlock("proj", Linear.builder().setUnits(6).build());
             gate = addChildBlock("gate", Linear.builder().setUnits(6).optBias(false).build());
         }
@@ -60,12 +62,12 @@ final class TestModels {
         }
     }
 
-    static NDArray forward(Block block, NDManager manager, NDArray... inputs) {
+    public static NDArray forward(Block block, NDManager manager, NDArray... inputs) {
         return block.forward(new ParameterStore(manager, false), new NDList(inputs), false).head();
     }
 
     /** Copies every parameter's values, by state-dict key. */
-    static Map<String, float[]> snapshot(Block block) {
+    public static Map<String, float[]> snapshot(Block block) {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> e : BlockTree.parameters(block).entrySet()) {
             out.put(e.getKey(), e.getValue().getArray().toFloatArray());
@@ -73,7 +75,7 @@ final class TestModels {
         return out;
     }
 
-    static float maxAbsDiff(NDArray a, NDArray b) {
+    public static float maxAbsDiff(NDArray a, NDArray b) {
         return a.sub(b).abs().max().getFloat();
     }
 }

@@ -22,7 +22,7 @@ import java.util.Map;
  * step zeroes the gradients of its parameters afterwards, since DJL's PyTorch collector never does. Optimizer state
  * (m, v, t per parameter id) lives in this optimizer's own manager; {@link #close()} frees it.
  */
-public final class AdamW implements AutoCloseable {
+public final class GroupedAdamW implements AutoCloseable {
 
     /**
      * Adam's constants.
@@ -81,7 +81,7 @@ public final class AdamW implements AutoCloseable {
      * @param baseLr the base learning rate groups without an absolute lr scale from
      * @param config Adam constants
      */
-    public AdamW(List<ParameterGroups.Assigned> groups, double baseLr, Config config) {
+    public GroupedAdamW(List<ParameterGroups.Assigned> groups, double baseLr, Config config) {
         if (groups.isEmpty()) {
             throw new IllegalArgumentException("AdamW needs at least one parameter group");
         }
@@ -106,8 +106,8 @@ public final class AdamW implements AutoCloseable {
      * @param baseLr the base learning rate
      * @return the optimizer
      */
-    public static AdamW create(Map<String, Parameter> parameters, ParameterGroups grouping, double baseLr) {
-        return new AdamW(grouping.assign(parameters), baseLr, Config.torchDefaults());
+    public static GroupedAdamW create(Map<String, Parameter> parameters, ParameterGroups grouping, double baseLr) {
+        return new GroupedAdamW(grouping.assign(parameters), baseLr, Config.torchDefaults());
     }
 
     /**

@@ -1,4 +1,7 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
+
+import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.persist.PeftAdapters;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
@@ -211,23 +214,28 @@ public final class AdaptedModel {
         }
     }
 
-    // ---- hooks for PeftAdapters (loading adapters from files) ----
-
     /**
      * Selects the modules a config targets, as {@link #addAdapter} does, without changing anything.
      *
+     * @param root the root block
+     * @param config the adapter config
+     * @return module path to the targeted {@code Linear}, in tree order
      * @throws IllegalArgumentException if nothing matches or a match is not a {@code Linear}
      */
-    static Map<String, Linear> targets(Block root, AdapterConfig config) {
+    public static Map<String, Linear> targetModules(Block root, AdapterConfig config) {
         return selectTargets(BlockTree.nodes(root), config);
     }
 
     /**
-     * Adds an adapter whose per-module {@link LinearAdapter}s were restored from saved state; it is not made active.
-     * The adapters must cover exactly the modules the config targets. On failure they are closed and the model is
-     * unchanged.
+     * Adds an adapter whose per-module {@link LinearAdapter}s the caller built (e.g. restored from a file); it is not
+     * made active. The adapters must cover exactly the modules the config targets ({@link #targetModules}) and are
+     * owned by the model from then on. On failure they are closed and the model is unchanged.
+     *
+     * @param name a new adapter name
+     * @param config its config
+     * @param restored module path to that module's adapter
      */
-    void addRestoredAdapter(String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
+    public void addAdapter(String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
         try {
             checkOpen();
             checkNewName(name);
@@ -244,11 +252,18 @@ public final class AdaptedModel {
     }
 
     /**
-     * Creates the handle of a block without adapters from a restored adapter, and makes that adapter active.
+     * Creates the handle of a block without adapters from per-module adapters the caller built (e.g. restored from a
+     * file), and makes that adapter active; see {@link #addAdapter(String, AdapterConfig, Map)}.
      *
+     * @param root the root block, without adapters
+     * @param name the adapter name
+     * @param config its config
+     * @param restored module path to that module's adapter
+     * @return the handle
      * @throws IllegalStateException if the block already holds adapters
      */
-    static AdaptedModel restored(Block root, String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
+    public static AdaptedModel withAdapters(Block root, String name, AdapterConfig config,
+            Map<String, LinearAdapter> restored) {
         for (BlockTree.Node node : BlockTree.nodes(root).values()) {
             if (node.block() instanceof AdaptedLinear) {
                 restored.values().forEach(AdaptedModel::close);
@@ -257,7 +272,7 @@ public final class AdaptedModel {
             }
         }
         AdaptedModel model = new AdaptedModel(root);
-        model.addRestoredAdapter(name, config, restored);
+        model.addAdapter(name, config, restored);
         model.setAdapter(name);
         return model;
     }
@@ -580,7 +595,7 @@ public final class AdaptedModel {
      *
      * @return the counts, with a per-module breakdown of trainable scalars
      */
-    public TrainableParameters trainableParameters() {
+    public ParameterCounts trainableParameters() {
         checkOpen();
         long total = 0;
         long trainable = 0;
@@ -599,48 +614,12 @@ public final class AdaptedModel {
                 perModule.merge(module, n, Long::sum);
             }
         }
-        return new TrainableParameters(trainable, total, perModule);
+        return new ParameterCounts(trainable, total, perModule);
     }
 
     /** Prints {@link #trainableParameters()} to standard output, as PEFT's {@code print_trainable_parameters}. */
     public void printTrainableParameters() {
         System.out.println(trainableParameters()); // NOPMD - this is the method's purpose
-    }
-
-    /**
-     * Saves the active adapter in PEFT's layout ({@link PeftAdapters#save(AdaptedModel, String, Path)}).
-     *
-     * @param dir the output folder ({@code dir/<name>/} for a non-default adapter, as PEFT)
-     * @return the folder written
-     * @throws IOException if writing fails
-     */
-    public Path save(Path dir) throws IOException {
-        return PeftAdapters.save(this, activeAdapter, dir);
-    }
-
-    /**
-     * Loads a saved adapter as another, inactive adapter (PEFT's {@code load_adapter}); see
-     * {@link PeftAdapters#load(AdaptedModel, Path, String)}.
-     *
-     * @param dir the adapter folder
-     * @param name the new adapter's name
-     * @throws IOException if a file cannot be read
-     */
-    public void loadAdapter(Path dir, String name) throws IOException {
-        PeftAdapters.load(this, dir, name);
-    }
-
-    /**
-     * Loads a saved adapter onto a model without adapters, as {@value #DEFAULT_ADAPTER} (PEFT's
-     * {@code PeftModel.from_pretrained}); see {@link PeftAdapters#load(Block, Path, String)}.
-     *
-     * @param root the base model, weights loaded
-     * @param dir the adapter folder
-     * @return the handle, the adapter active
-     * @throws IOException if a file cannot be read
-     */
-    public static AdaptedModel load(Block root, Path dir) throws IOException {
-        return PeftAdapters.load(root, dir, DEFAULT_ADAPTER);
     }
 
     private void requireAdapter(String name) {

@@ -1,4 +1,4 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.persist;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

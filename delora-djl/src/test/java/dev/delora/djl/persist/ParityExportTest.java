@@ -1,4 +1,7 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.persist;
+
+import dev.delora.djl.peft.AdaptedLinear;
+import dev.delora.djl.peft.AdaptedModel;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,4 +1,4 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
@@ -9,7 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import java.io.DataOutputStream;
@@ -161,7 +161,7 @@ public final class AdaptedLinear extends Linear {
         }
         NDArray w = weight.getArray();
         try (LoraFactors factors = adapters.get(name).toLora(); NDArray delta = factors.dense()) {
-            if (!factors.denseCertainlyFinite() && !AdapterParameters.allFinite(delta)) {
+            if (!factors.denseCertainlyFinite() && !ArrayOps.allFinite(delta)) {
                 throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights");
             }
             addInPlace(w, delta, 1f);

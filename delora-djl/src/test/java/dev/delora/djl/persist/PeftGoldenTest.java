@@ -1,4 +1,6 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.persist;
+
+import dev.delora.djl.peft.AdaptedModel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -92,7 +94,7 @@ class PeftGoldenTest {
     void peftLoraLoadsAndReproducesPeftLogitsUnmergedAndMerged() throws Exception {
         var m = base();
         assertLogits("logits_base", m.block(), TOL);
-        AdaptedModel peft = AdaptedModel.load(m.block(), Fixtures.dir("peft/lora"));
+        AdaptedModel peft = PeftAdapters.load(m.block(), Fixtures.dir("peft/lora"));
         LoraConfig c = assertInstanceOf(LoraConfig.class, peft.adapters().get("default"));
         assertEquals(4, c.r());
         assertEquals(2f, c.scalingFor("roberta.encoder.layer.0.attention.self.query"));
@@ -110,7 +112,7 @@ class PeftGoldenTest {
     @Test
     void peftDeloraLoadsWithPerModuleLambdaAndReproducesPeftLogits() throws Exception {
         var m = base();
-        AdaptedModel peft = AdaptedModel.load(m.block(), Fixtures.dir("peft/delora"));
+        AdaptedModel peft = PeftAdapters.load(m.block(), Fixtures.dir("peft/delora"));
         DeloraConfig c = assertInstanceOf(DeloraConfig.class, peft.adapters().get("default"));
         assertEquals(6, peft.adaptedModules().size(), "query, value, intermediate.dense in 2 layers");
         // the saved λ is the module's, not the config's 15
@@ -126,8 +128,8 @@ class PeftGoldenTest {
     void javaSavedLoraAndDeloraHavePeftsExactKeysShapesAndConfigFields() throws Exception {
         for (String set : new String[] {"lora", "delora"}) {
             var m = base();
-            AdaptedModel peft = AdaptedModel.load(m.block(), Fixtures.dir("peft/" + set));
-            Path out = peft.save(tmp.resolve(set));
+            AdaptedModel peft = PeftAdapters.load(m.block(), Fixtures.dir("peft/" + set));
+            Path out = PeftAdapters.save(peft, tmp.resolve(set));
             Path fixture = Fixtures.dir("peft/" + set);
             assertEquals(shapes(fixture.resolve(PeftAdapters.WEIGHTS_FILE)), shapes(out.resolve(
                     PeftAdapters.WEIGHTS_FILE)), set + ": keys and shapes");
@@ -147,7 +149,7 @@ class PeftGoldenTest {
 
             // and back: a fresh base with the Java folder gives PEFT's logits
             var again = base();
-            AdaptedModel.load(again.block(), out);
+            PeftAdapters.load(again.block(), out);
             assertLogits("logits_" + set, again.block(), TOL);
         }
     }
@@ -155,7 +157,7 @@ class PeftGoldenTest {
     @Test
     void mergedExportRoundTripsThroughHfFolderAndDjlModelSave() throws Exception {
         var m = base();
-        AdaptedModel peft = AdaptedModel.load(m.block(), Fixtures.dir("peft/delora"));
+        AdaptedModel peft = PeftAdapters.load(m.block(), Fixtures.dir("peft/delora"));
         Block merged = peft.mergeAndUnload();
         HfConfig cfg = m.config();
 

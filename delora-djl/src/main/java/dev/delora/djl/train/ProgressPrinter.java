@@ -4,9 +4,9 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * Progress on stderr: one carriage-return line on a terminal, plain lines every N steps otherwise (CI logs).
+ * ProgressPrinter on stderr: one carriage-return line on a terminal, plain lines every N steps otherwise (CI logs).
  */
-final class Progress {
+final class ProgressPrinter {
 
     private final boolean enabled;
     private final boolean terminal;
@@ -17,7 +17,7 @@ final class Progress {
     private int windowSamples;
     private boolean open;
 
-    Progress(boolean enabled, int every, int total) {
+    ProgressPrinter(boolean enabled, int every, int total) {
         this.enabled = enabled;
         this.terminal = System.console() != null;
         this.every = every;

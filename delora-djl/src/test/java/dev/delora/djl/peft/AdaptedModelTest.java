@@ -1,4 +1,6 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
+
+import dev.delora.djl.tree.BlockTree;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -260,7 +262,7 @@ class AdaptedModelTest {
         SequentialBlock mlp = TestModels.mlp(manager, 6); // 6→8 (56 params), 8→3 (27 params)
         AdaptedModel peft = AdaptedModel.inject(mlp,
                 LoraConfig.builder().r(2).targetModules("01Linear").modulesToSave("03Linear").build());
-        TrainableParameters report = peft.trainableParameters();
+        ParameterCounts report = peft.trainableParameters();
         long lora = 2 * (6 + 8);
         assertEquals(lora + 27, report.trainable());
         assertEquals(56 + 27 + lora, report.total());

@@ -1,4 +1,5 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
+
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

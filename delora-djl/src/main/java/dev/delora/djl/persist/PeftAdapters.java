@@ -1,4 +1,8 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.persist;
+
+import dev.delora.djl.peft.AdaptedLinear;
+import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.peft.AdaptedModel;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -14,7 +18,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import dev.delora.core.AdapterConfig;
-import dev.delora.core.AdapterParameters;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import dev.delora.core.lora.LoraAdapter;
@@ -98,6 +102,18 @@ public final class PeftAdapters {
     }
 
     // ------------------------------------------------------------------ saving
+
+    /**
+     * Saves the active adapter as PEFT's {@code save_pretrained} does (see {@link #save(AdaptedModel, String, Path)}).
+     *
+     * @param model the model
+     * @param dir the output folder ({@code dir/<name>/} for a non-default adapter, as PEFT)
+     * @return the folder written
+     * @throws IOException if writing fails
+     */
+    public static Path save(AdaptedModel model, Path dir) throws IOException {
+        return save(model, model.activeAdapter(), dir);
+    }
 
     /**
      * Saves an adapter as PEFT's {@code save_pretrained} does: into {@code dir} for the adapter
@@ -276,6 +292,19 @@ public final class PeftAdapters {
     // ------------------------------------------------------------------ loading
 
     /**
+     * Loads a saved adapter onto a model without adapters as {@value AdaptedModel#DEFAULT_ADAPTER} (PEFT's
+     * {@code PeftModel.from_pretrained}); see {@link #load(Block, Path, String)}.
+     *
+     * @param root the base model, weights loaded
+     * @param dir the adapter folder
+     * @return the handle, the adapter active
+     * @throws IOException if a file cannot be read
+     */
+    public static AdaptedModel load(Block root, Path dir) throws IOException {
+        return load(root, dir, AdaptedModel.DEFAULT_ADAPTER);
+    }
+
+    /**
      * Loads a saved adapter onto a model without adapters and returns the handle, the adapter active.
      *
      * @param root the base model (weights loaded)
@@ -289,7 +318,7 @@ public final class PeftAdapters {
         Prepared p = prepare(root, dir, adapterName);
         AdaptedModel model;
         try {
-            model = AdaptedModel.restored(root, adapterName, p.config, p.adapters);
+            model = AdaptedModel.withAdapters(root, adapterName, p.config, p.adapters);
         } catch (RuntimeException e) {
             p.scratch.close();
             throw e;
@@ -316,7 +345,7 @@ public final class PeftAdapters {
         }
         Prepared p = prepare(model.block(), dir, adapterName);
         try {
-            model.addRestoredAdapter(adapterName, p.config, p.adapters);
+            model.addAdapter(adapterName, p.config, p.adapters);
         } catch (RuntimeException e) {
             p.scratch.close();
             throw e;
@@ -379,7 +408,7 @@ public final class PeftAdapters {
 
         Map<String, Linear> targets;
         try {
-            targets = AdaptedModel.targets(root, config);
+            targets = AdaptedModel.targetModules(root, config);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(configFile + " does not fit this model: " + e.getMessage(), e);
         }
@@ -461,7 +490,7 @@ public final class PeftAdapters {
             Map<String, NDArray> out = new LinkedHashMap<>();
             for (String key : expected.keySet()) {
                 NDArray a = AdapterFormats.float32(r.read(manager, key));
-                if (!AdapterParameters.allFinite(a)) {
+                if (!ArrayOps.allFinite(a)) {
                     throw new IllegalArgumentException(file + ": tensor '" + key + "' contains NaN or Inf");
                 }
                 out.put(key, a);

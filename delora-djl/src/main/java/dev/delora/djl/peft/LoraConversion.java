@@ -1,4 +1,4 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
 
 import dev.delora.core.lora.LoraConfig;
 import java.util.Map;

@@ -1,4 +1,8 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.persist;
+
+import dev.delora.djl.peft.AdaptedLinear;
+import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.peft.AdaptedModel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -119,17 +123,17 @@ class PeftAdaptersTest {
             NDArray before = PeftGoldenTest.logits(block);
             assertTrue(diff(before, PeftGoldenTest.golden.get("logits_base")) > 1e-3, what + ": adapter inactive?");
 
-            Path own = peft.save(tmp.resolve("own-" + config.peftType() + config.hashCode()));
+            Path own = PeftAdapters.save(peft, tmp.resolve("own-" + config.peftType() + config.hashCode()));
             Path asLora = PeftAdapters.saveAsLora(peft, "default", tmp.resolve("lora-" + config.hashCode()));
             assertTrue(diff(before, PeftGoldenTest.logits(block)) == 0f, what + ": saving changed the model");
 
             HfSequenceClassifier again = base();
-            AdaptedModel reloaded = AdaptedModel.load(again, own);
+            AdaptedModel reloaded = PeftAdapters.load(again, own);
             assertEquals(config, reloaded.adapters().get("default"), what + ": config round trip");
             assertTrue(diff(before, PeftGoldenTest.logits(again)) <= 1e-6, what + ": reloaded logits");
 
             HfSequenceClassifier third = base();
-            AdaptedModel lora = AdaptedModel.load(third, asLora);
+            AdaptedModel lora = PeftAdapters.load(third, asLora);
             LoraConfig lc = assertInstanceOf(LoraConfig.class, lora.adapters().get("default"));
             float d = diff(before, PeftGoldenTest.logits(third));
             assertTrue(d <= 1e-5, what + ": logits of the LoRA export differ by " + d);
@@ -171,8 +175,8 @@ class PeftAdaptersTest {
     @Test
     void severalAdaptersLoadSwitchDisableSaveAndDelete() throws Exception {
         HfSequenceClassifier block = base();
-        AdaptedModel peft = AdaptedModel.load(block, Fixtures.dir("peft/lora"));
-        peft.loadAdapter(Fixtures.dir("peft/delora"), "other");
+        AdaptedModel peft = PeftAdapters.load(block, Fixtures.dir("peft/lora"));
+        PeftAdapters.load(peft, Fixtures.dir("peft/delora"), "other");
         assertEquals("default", peft.activeAdapter());
         peft.setAdapter("other");
         PeftGoldenTest.assertLogits("logits_delora", block, 1e-4);
@@ -223,9 +227,9 @@ class PeftAdaptersTest {
                 "a failed load must not wrap modules");
         assertEquals(0f, diff(before, PeftGoldenTest.logits(block)), "a failed load must not change the model");
 
-        AdaptedModel peft = AdaptedModel.load(block, Fixtures.dir("peft/lora"));
+        AdaptedModel peft = PeftAdapters.load(block, Fixtures.dir("peft/lora"));
         NDArray adapted = PeftGoldenTest.logits(block);
-        assertThrows(Exception.class, () -> peft.loadAdapter(dir, "second"));
+        assertThrows(Exception.class, () -> PeftAdapters.load(peft, dir, "second"));
         assertEquals(List.of("default"), List.copyOf(peft.adapters().keySet()));
         assertEquals(0f, diff(adapted, PeftGoldenTest.logits(block)), "a failed load must not change the model");
         return e.getMessage();
@@ -268,7 +272,7 @@ class PeftAdaptersTest {
         HfSequenceClassifier bert = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null).block();
         NDArray before = PeftGoldenTest.logits(bert);
         Exception e = assertThrows(IllegalArgumentException.class,
-                () -> AdaptedModel.load(bert, Fixtures.dir("peft/lora")));
+                () -> PeftAdapters.load(bert, Fixtures.dir("peft/lora")));
         assertTrue(e.getMessage().contains("unexpected") && e.getMessage().contains("base_model.model.roberta"),
                 e.getMessage());
         assertFalse(BlockTree.modules(bert).values().stream().anyMatch(b -> b instanceof AdaptedLinear));
@@ -315,7 +319,7 @@ class PeftAdaptersTest {
     void savingLeavesExactlyTheTwoFilesAndNoTempFiles() throws Exception {
         HfSequenceClassifier block = base();
         AdaptedModel peft = AdaptedModel.inject(block, LoraConfig.builder().r(2).targetModules("query").build());
-        Path dir = peft.save(tmp.resolve("atomic"));
+        Path dir = PeftAdapters.save(peft, tmp.resolve("atomic"));
         try (var files = Files.list(dir)) {
             assertEquals(List.of(PeftAdapters.CONFIG_FILE, PeftAdapters.WEIGHTS_FILE),
                     files.map(p -> p.getFileName().toString()).sorted().toList(), "no temp files left");

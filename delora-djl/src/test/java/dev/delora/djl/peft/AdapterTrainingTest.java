@@ -1,4 +1,6 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
+
+import dev.delora.djl.tree.BlockTree;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -13,7 +13,7 @@ package dev.delora.djl.train;
  * @param selectionMetric the evaluation metric that picks the best epoch (higher is better)
  * @param selectionBaseline the value a metric must strictly exceed to count as a first best (the reference uses 0)
  */
-public record TrainingConfig(
+public record TrainerSettings(
         int epochs,
         int maxSteps,
         int gradientAccumulation,
@@ -25,31 +25,31 @@ public record TrainingConfig(
         double selectionBaseline) {
 
     /** Validates every field. */
-    public TrainingConfig {
+    public TrainerSettings {
         if (epochs < 1) {
-            throw new IllegalArgumentException("TrainingConfig epochs must be >= 1, got " + epochs);
+            throw new IllegalArgumentException("TrainerSettings epochs must be >= 1, got " + epochs);
         }
         if (maxSteps == 0 || maxSteps < -1) {
-            throw new IllegalArgumentException("TrainingConfig maxSteps must be >= 1 or -1 (no limit), got " + maxSteps);
+            throw new IllegalArgumentException("TrainerSettings maxSteps must be >= 1 or -1 (no limit), got " + maxSteps);
         }
         if (gradientAccumulation < 1) {
-            throw new IllegalArgumentException("TrainingConfig gradientAccumulation must be >= 1, got "
+            throw new IllegalArgumentException("TrainerSettings gradientAccumulation must be >= 1, got "
                     + gradientAccumulation);
         }
         if (!Double.isNaN(maxGradNorm) && !(maxGradNorm > 0)) {
-            throw new IllegalArgumentException("TrainingConfig maxGradNorm must be > 0 or NaN (off), got " + maxGradNorm);
+            throw new IllegalArgumentException("TrainerSettings maxGradNorm must be > 0 or NaN (off), got " + maxGradNorm);
         }
         if (!(warmupRatio >= 0 && warmupRatio <= 1)) {
-            throw new IllegalArgumentException("TrainingConfig warmupRatio must be in [0, 1], got " + warmupRatio);
+            throw new IllegalArgumentException("TrainerSettings warmupRatio must be in [0, 1], got " + warmupRatio);
         }
         if (logEvery < 1) {
-            throw new IllegalArgumentException("TrainingConfig logEvery must be >= 1, got " + logEvery);
+            throw new IllegalArgumentException("TrainerSettings logEvery must be >= 1, got " + logEvery);
         }
         if (selectionMetric == null || selectionMetric.isBlank()) {
-            throw new IllegalArgumentException("TrainingConfig selectionMetric must name an evaluation metric");
+            throw new IllegalArgumentException("TrainerSettings selectionMetric must name an evaluation metric");
         }
         if (Double.isNaN(selectionBaseline)) {
-            throw new IllegalArgumentException("TrainingConfig selectionBaseline must not be NaN");
+            throw new IllegalArgumentException("TrainerSettings selectionBaseline must not be NaN");
         }
     }
 
@@ -63,7 +63,7 @@ public record TrainingConfig(
         return new Builder();
     }
 
-    /** Builds a {@link TrainingConfig}. */
+    /** Builds a {@link TrainerSettings}. */
     public static final class Builder {
         private int epochs = 1;
         private int maxSteps = -1;
@@ -161,8 +161,8 @@ public record TrainingConfig(
         /**
          * @return the validated config
          */
-        public TrainingConfig build() {
-            return new TrainingConfig(epochs, maxSteps, gradientAccumulation, maxGradNorm, warmupRatio, logEvery,
+        public TrainerSettings build() {
+            return new TrainerSettings(epochs, maxSteps, gradientAccumulation, maxGradNorm, warmupRatio, logEvery,
                     progress, selectionMetric, selectionBaseline);
         }
     }

@@ -1,4 +1,4 @@
-package dev.delora.djl.inject;
+package dev.delora.djl.peft;
 
 import java.util.Locale;
 import java.util.Map;
@@ -10,10 +10,10 @@ import java.util.Map;
  * @param total the number of scalars in all parameters (adapter buffers such as DeLoRA's norms are not parameters)
  * @param perModule trainable scalars per adapted module or module to save, by dotted path
  */
-public record TrainableParameters(long trainable, long total, Map<String, Long> perModule) {
+public record ParameterCounts(long trainable, long total, Map<String, Long> perModule) {
 
     /** Copies the map. */
-    public TrainableParameters {
+    public ParameterCounts {
         perModule = Map.copyOf(perModule);
     }
 
