@@ -2,6 +2,8 @@ package dev.delora.core;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.delora.core.method.AdapterMethod;
+import dev.delora.core.method.AdapterMethods;
 import dev.delora.core.target.TargetSelector;
 import dev.delora.core.target.TargetSpec;
 import java.util.Map;
@@ -15,11 +17,38 @@ import java.util.Map;
 public interface AdapterConfig {
 
     /**
-     * Returns the method's PEFT type as written in {@code adapter_config.json} (e.g. {@code "LORA"}).
+     * Returns the PEFT type written in {@code adapter_config.json} (e.g. {@code "LORA"}); one of
+     * {@link AdapterMethod#peftTypes()} of its method.
      *
      * @return the PEFT type name
      */
     String peftType();
+
+    /**
+     * Returns the registered method this config belongs to.
+     *
+     * @return the method
+     * @throws IllegalArgumentException if no registered method owns this config type
+     */
+    default AdapterMethod method() {
+        return AdapterMethods.of(this);
+    }
+
+    /**
+     * Returns the same config with other targets (e.g. with {@code modules_to_save} entries a model lacks dropped).
+     *
+     * @param targets the new targeting fields
+     * @return the new config, validated
+     */
+    AdapterConfig withTargets(TargetSpec targets);
+
+    /**
+     * Returns the dropout probability on the adapter's input ({@code lora_dropout}, DeLoRA's {@code module_dropout});
+     * an exact plain-LoRA form of the adapter keeps it, since it acts on the input in both forms.
+     *
+     * @return the probability in [0, 1)
+     */
+    float adapterDropout();
 
     /**
      * Returns the default rank.

@@ -149,6 +149,21 @@ public abstract class AdapterConfigBuilder<B extends AdapterConfigBuilder<B>> {
     }
 
     /**
+     * Sets every targeting option at once (e.g. from a parsed {@code adapter_config.json}).
+     *
+     * @param spec the targeting fields
+     * @return this builder
+     */
+    public B targets(TargetSpec spec) {
+        targetModules = spec.targetModules();
+        excludeModules = spec.excludeModules();
+        layersToTransform = spec.layersToTransform();
+        layersPattern = spec.layersPattern();
+        modulesToSave = spec.modulesToSave();
+        return self();
+    }
+
+    /**
      * Builds the target specification from the options set so far.
      *
      * @return the specification

@@ -65,6 +65,21 @@ public interface LinearAdapter extends AutoCloseable {
      */
     int rank();
 
+    /**
+     * Returns the name under which a module registers one of an adapter's parameters, PEFT's module-dict layout:
+     * {@code lora_A.weight} of adapter {@code default} is {@code lora_A.default.weight}, {@code delora_lambda} is
+     * {@code delora_lambda.default}.
+     *
+     * @param key the parameter's key in {@link #parameters()}
+     * @param adapterName the adapter's name
+     * @return the name within the module
+     */
+    static String qualifiedName(String key, String adapterName) {
+        return key.endsWith(".weight")
+                ? key.substring(0, key.length() - ".weight".length()) + "." + adapterName + ".weight"
+                : key + "." + adapterName;
+    }
+
     /** Frees the adapter's arrays (parameters and buffers); the adapter cannot be used afterwards. */
     @Override
     default void close() {

@@ -61,9 +61,25 @@ public record DeloraConfig(
         return new Builder();
     }
 
+    /**
+     * Returns {@code DELORA}, or {@code DELORA_PAPER} for {@link DeloraInit#PAPER}: PEFT has no frozen-copy term and
+     * must refuse such a file rather than load a different adapter.
+     *
+     * @return the PEFT type
+     */
     @Override
     public String peftType() {
-        return "DELORA";
+        return init == DeloraInit.PAPER ? DeloraMethod.PAPER_PEFT_TYPE : "DELORA";
+    }
+
+    @Override
+    public DeloraConfig withTargets(TargetSpec newTargets) {
+        return new DeloraConfig(r, deloraLambda, moduleDropout, init, newTargets, rankPattern, lambdaPattern);
+    }
+
+    @Override
+    public float adapterDropout() {
+        return moduleDropout;
     }
 
 

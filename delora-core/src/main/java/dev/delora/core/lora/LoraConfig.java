@@ -66,6 +66,16 @@ public record LoraConfig(
         return "LORA";
     }
 
+    @Override
+    public LoraConfig withTargets(TargetSpec newTargets) {
+        return new LoraConfig(r, loraAlpha, loraDropout, useRslora, initLoraWeights, newTargets, rankPattern, alphaPattern);
+    }
+
+    @Override
+    public float adapterDropout() {
+        return loraDropout;
+    }
+
     /**
      * Returns α for a module after {@code alpha_pattern}.
      *

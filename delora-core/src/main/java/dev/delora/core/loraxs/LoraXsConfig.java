@@ -71,6 +71,16 @@ public record LoraXsConfig(
         return "LORAXS";
     }
 
+    @Override
+    public LoraXsConfig withTargets(TargetSpec newTargets) {
+        return new LoraXsConfig(r, loraAlpha, loraDropout, initStd, svd, newTargets, rankPattern, alphaPattern);
+    }
+
+    @Override
+    public float adapterDropout() {
+        return loraDropout;
+    }
+
     /**
      * Returns the scaling α/r for a module after the patterns.
      *

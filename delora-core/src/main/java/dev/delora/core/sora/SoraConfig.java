@@ -85,6 +85,16 @@ public record SoraConfig(
     }
 
     @Override
+    public SoraConfig withTargets(TargetSpec newTargets) {
+        return new SoraConfig(r, loraAlpha, loraDropout, sparseLambda, sparseLambda2, threshold, lambdaSchedule, maxLambda, lambdaNum, newTargets, rankPattern);
+    }
+
+    @Override
+    public float adapterDropout() {
+        return loraDropout;
+    }
+
+    @Override
     public LinearAdapter create(String modulePath, NDArray weight, NDManager manager) {
         int rank = rankFor(modulePath);
         return SoraAdapter.initialise(rank, loraAlpha / rank, loraDropout, weight.getShape(), manager);

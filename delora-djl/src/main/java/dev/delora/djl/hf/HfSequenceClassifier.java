@@ -1,5 +1,7 @@
 package dev.delora.djl.hf;
 
+import dev.delora.djl.peft.PeftTaskModel;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -18,7 +20,7 @@ import java.util.List;
  * {@code [logits (B, num_labels)]}. With {@code num_labels == 1} the logits are a regression output
  * ({@link #problemType()} says which loss to use).
  */
-public final class HfSequenceClassifier extends HfModule {
+public final class HfSequenceClassifier extends HfModule implements PeftTaskModel {
 
     private final HfConfig config;
     private Linear classifierLinear;
@@ -69,10 +71,21 @@ public final class HfSequenceClassifier extends HfModule {
     }
 
     /**
+     * Returns {@code SEQ_CLS}, PEFT's task type of sequence classification.
+     *
+     * @return the task type
+     */
+    @Override
+    public String peftTaskType() {
+        return "SEQ_CLS";
+    }
+
+    /**
      * Returns the module paths of the task head, the modules PEFT trains in full ({@code modules_to_save}).
      *
      * @return {@code ["classifier"]}
      */
+    @Override
     public List<String> headModules() {
         return List.of("classifier");
     }

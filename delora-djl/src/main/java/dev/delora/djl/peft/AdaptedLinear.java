@@ -108,20 +108,6 @@ public final class AdaptedLinear extends Linear {
         return Collections.unmodifiableList(merged);
     }
 
-    /**
-     * Returns the DJL parameter name an adapter parameter is registered under: PEFT's in-memory name, which puts the
-     * adapter name before a trailing {@code .weight}.
-     *
-     * @param key the state-dict key, e.g. {@code lora_A.weight}
-     * @param adapter the adapter name
-     * @return e.g. {@code lora_A.default.weight}
-     */
-    public static String parameterName(String key, String adapter) {
-        return key.endsWith(".weight")
-                ? key.substring(0, key.length() - ".weight".length()) + "." + adapter + ".weight"
-                : key + "." + adapter;
-    }
-
     void addAdapter(String name, LinearAdapter adapter) {
         if (adapters.containsKey(name)) {
             throw new IllegalStateException("Module already has an adapter named '" + name + "'");
@@ -134,14 +120,14 @@ public final class AdaptedLinear extends Linear {
             }
         }
         adapters.put(name, adapter);
-        adapter.parameters().forEach((key, p) -> parameters.put(parameterName(key, name), p));
+        adapter.parameters().forEach((key, p) -> parameters.put(LinearAdapter.qualifiedName(key, name), p));
     }
 
     LinearAdapter removeAdapter(String name) {
         LinearAdapter adapter = adapters.remove(name);
         if (adapter != null) {
             active.remove(name);
-            adapter.parameters().keySet().forEach(key -> parameters.remove(parameterName(key, name)));
+            adapter.parameters().keySet().forEach(key -> parameters.remove(LinearAdapter.qualifiedName(key, name)));
         }
         return adapter;
     }

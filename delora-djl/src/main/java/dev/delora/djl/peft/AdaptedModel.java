@@ -498,10 +498,10 @@ public final class AdaptedModel {
     }
 
     /**
-     * Replaces an adapter, in every module, by its exact plain-LoRA form ({@code LinearAdapter.toLora}): SoRA keeps only
-     * its live gates (pruning), DeLoRA folds its normalisation and λ into B, LoRA-XS multiplies R into B. Outputs are
-     * unchanged; the adapter can then be saved for, or merged like, any PEFT LoRA. The converted adapter has no
-     * dropout.
+     * Replaces an adapter, in every module, by its exact plain-LoRA form ({@link LoraForm}): SoRA keeps only its live
+     * gates (pruning), DeLoRA folds its normalisation and λ into the factors, LoRA-XS multiplies R into B. Outputs are
+     * unchanged; targets and input dropout are kept; the adapter can then be saved for, or merged like, any PEFT LoRA.
+     * On failure the model is unchanged.
      *
      * @param name the adapter name
      * @return the new config and the rank and size of every module before and after
@@ -510,36 +510,33 @@ public final class AdaptedModel {
     public LoraConversion convertToLora(String name) {
         checkOpen();
         requireAdapter(name);
-        AdapterConfig old = configs.get(name);
+        for (AdaptedLinear m : modules.values()) {
+            if (m.mergedAdapters().contains(name)) {
+                throw new IllegalStateException("Adapter '" + name + "' is merged; unmerge() before converting it");
+            }
+        }
         Map<String, Integer> before = new LinkedHashMap<>();
         Map<String, Integer> after = new LinkedHashMap<>();
         Map<String, LinearAdapter> converted = new LinkedHashMap<>();
         long paramsBefore = 0;
         long paramsAfter = 0;
-        LoraConfig.Builder builder = LoraConfig.builder().targetModules(old.targets().targetModules())
-                .excludeModules(old.targets().excludeModules())
-                .modulesToSave(old.targets().modulesToSave().toArray(String[]::new));
-        for (Map.Entry<String, AdaptedLinear> e : modules.entrySet()) {
-            LinearAdapter a = e.getValue().adapters().get(name);
-            if (a == null) {
-                continue;
+        LoraConfig config;
+        try (LoraForm form = LoraForm.of(this, name)) {
+            config = form.config();
+            for (Map.Entry<String, LoraFactors> e : form.factors().entrySet()) {
+                LinearAdapter a = modules.get(e.getKey()).adapters().get(name);
+                LoraAdapter lora = LoraAdapter.fromFactors(e.getValue(), config.adapterDropout(),
+                        modules.get(e.getKey()).weight().getArray().getManager());
+                converted.put(e.getKey(), lora);
+                before.put(e.getKey(), a.rank());
+                after.put(e.getKey(), lora.rank());
+                paramsBefore += size(a);
+                paramsAfter += size(lora);
             }
-            if (e.getValue().mergedAdapters().contains(name)) {
-                throw new IllegalStateException("Adapter '" + name + "' is merged; unmerge() before converting it");
-            }
-            NDArray w = e.getValue().weight().getArray();
-            LoraAdapter lora;
-            try (LoraFactors f = a.toLora()) {
-                lora = LoraAdapter.fromFactors(f, 0f, w.getManager());
-            }
-            converted.put(e.getKey(), lora);
-            before.put(e.getKey(), a.rank());
-            after.put(e.getKey(), lora.rank());
-            paramsBefore += a.parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
-            paramsAfter += lora.parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
-            builder.rankPattern(e.getKey(), lora.rank()).alphaPattern(e.getKey(), lora.scaling() * lora.rank());
+        } catch (RuntimeException ex) {
+            converted.values().forEach(AdaptedModel::close);
+            throw ex;
         }
-        LoraConfig config = builder.r(after.values().stream().mapToInt(Integer::intValue).max().orElse(1)).build();
         converted.forEach((path, lora) -> {
             AdaptedLinear m = modules.get(path);
             close(m.removeAdapter(name));
@@ -549,6 +546,10 @@ public final class AdaptedModel {
         configs.put(name, config);
         applyTrainability();
         return new LoraConversion(config, before, after, paramsBefore, paramsAfter);
+    }
+
+    private static long size(LinearAdapter a) {
+        return a.parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
     }
 
     /**

@@ -1,15 +1,18 @@
 package dev.delora.djl.peft;
 
 import dev.delora.core.lora.LoraConfig;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The outcome of replacing an adapter by its exact plain-LoRA form.
+ * What {@link AdaptedModel#convertToLora} did: the new config and, per module, the rank and size before and after
+ * (SoRA's pruning shows here).
  *
- * @param config a LoRA config reproducing the converted adapter (per-module rank and α in its patterns)
- * @param ranksBefore rank per module before the conversion
- * @param ranksAfter rank per module after it (smaller for pruned SoRA gates, 2r for paper-mode DeLoRA)
- * @param parametersBefore trainable adapter scalars before
+ * @param config the plain-LoRA config now in effect
+ * @param ranksBefore module path to rank before
+ * @param ranksAfter module path to rank after
+ * @param parametersBefore adapter scalars before
  * @param parametersAfter adapter scalars after
  */
 public record LoraConversion(
@@ -19,9 +22,9 @@ public record LoraConversion(
         long parametersBefore,
         long parametersAfter) {
 
-    /** Copies the maps. */
+    /** Copies the maps, keeping module order. */
     public LoraConversion {
-        ranksBefore = Map.copyOf(ranksBefore);
-        ranksAfter = Map.copyOf(ranksAfter);
+        ranksBefore = Collections.unmodifiableMap(new LinkedHashMap<>(ranksBefore));
+        ranksAfter = Collections.unmodifiableMap(new LinkedHashMap<>(ranksAfter));
     }
 }

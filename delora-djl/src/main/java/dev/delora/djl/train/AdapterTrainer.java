@@ -1,5 +1,8 @@
 package dev.delora.djl.train;
 
+import dev.delora.djl.peft.AdaptedModel;
+import dev.delora.core.method.TrainingExtension;
+
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -35,7 +38,7 @@ import java.util.Set;
  *
  * @param <S> the host-side description of a batch (indices, token ids, …) turned into arrays per step
  */
-public final class AdapterTrainer<S> {
+public final class AdapterTrainer<S> implements AutoCloseable {
 
     /**
      * The arrays of one micro-batch.
@@ -164,6 +167,8 @@ public final class AdapterTrainer<S> {
 
     private final Block block;
     private final GroupedAdamW optimizer;
+    private TrainingExtension extension = TrainingExtension.NONE;
+    private boolean ownsOptimizer;
     private final LossFunction loss;
     private final TrainerSettings config;
     private ExtraLoss extraLoss;
@@ -196,6 +201,34 @@ public final class AdapterTrainer<S> {
                 }
             }
         }
+    }
+
+    /**
+     * Creates a trainer for the active adapter of a model with everything its method needs, read from its config
+     * ({@link AdapterMethod#training}): an AdamW at {@code settings.learningRate()} with no decay on biases and norms
+     * and {@code settings.weightDecay()} elsewhere, the method's own parameter groups first (DeLoRA's λ at
+     * {@code groupLearningRate("delora_lambda", …)}), its loss terms, own optimizers and continuation phases (SoRA's
+     * gate L1 term, proximal gate optimizer and sparsifying rounds). Close the trainer to free the optimizers.
+     *
+     * @param <S> the batch description type
+     * @param model the model, its active adapter the one to train
+     * @param loss the task loss
+     * @param settings the run settings
+     * @return the trainer
+     * @throws IllegalArgumentException if a group learning rate names a group the method does not define
+     */
+    public static <S> AdapterTrainer<S> forAdapter(AdaptedModel model, LossFunction loss, TrainerSettings settings) {
+        MethodTraining setup = MethodTraining.of(model, settings);
+        AdapterTrainer<S> trainer;
+        try {
+            trainer = new AdapterTrainer<>(model.block(), setup.optimizer(), loss, settings);
+        } catch (RuntimeException e) {
+            setup.close();
+            throw e;
+        }
+        trainer.extension = setup.extension();
+        trainer.ownsOptimizer = true;
+        return trainer;
     }
 
     /**
@@ -269,7 +302,8 @@ public final class AdapterTrainer<S> {
     }
 
     /**
-     * Trains, asking for each epoch's batch descriptions (e.g. a fresh shuffle per epoch).
+     * Trains, asking for each epoch's batch descriptions (e.g. a fresh shuffle per epoch). After the main epochs, the
+     * method's continuation phases run ({@link TrainingExtension#continuationPhases()}), the schedule left at its end.
      *
      * @param epochData epoch index to that epoch's batch descriptions
      * @param batchesPerEpoch micro-batches per epoch (for the schedule's length)
@@ -282,103 +316,146 @@ public final class AdapterTrainer<S> {
             throw new IllegalArgumentException("fit needs at least one batch per epoch, got " + batchesPerEpoch);
         }
         int total = totalSteps(batchesPerEpoch);
-        LrSchedule schedule = LinearWarmupDecay.ofRatio(config.warmupRatio(), total);
-        int accum = config.gradientAccumulation();
-        ProgressPrinter progress = new ProgressPrinter(config.progress(), config.logEvery(), total);
-        List<EpochResult> epochs = new ArrayList<>();
-        List<Double> stepLosses = new ArrayList<>();
-        int step = 0;
-        int bestEpoch = -1;
-        double best = config.selectionBaseline();
-        Map<String, Double> bestMetrics = Map.of();
+        List<TrainingExtension.Phase> phases = extension.continuationPhases();
+        int phaseEpochs = phases.stream().mapToInt(TrainingExtension.Phase::epochs).sum();
+        Run run = new Run(LinearWarmupDecay.ofRatio(config.warmupRatio(), total),
+                new ProgressPrinter(config.progress(), config.logEvery(), total + phaseEpochs * batchesPerEpoch
+                        / config.gradientAccumulation()));
         NDArray first = trainable.isEmpty() ? null : trainable.get(0).getArray();
         try (NDManager root = first == null ? NDManager.newBaseManager() : NDManager.newBaseManager(first.getDevice())) {
             root.setName("AdapterTrainer");
             ParameterStore store = new ParameterStore(root, false);
-            for (int epoch = 0; epoch < config.epochs() && step < total; epoch++) {
-                double epochLoss = 0;
-                int epochMicro = 0;
-                int micro = 0;
-                double pendingLoss = 0;
-                int pendingSamples = 0;
-                var it = epochData.apply(epoch).iterator();
-                while (it.hasNext() && step < total) {
-                    S spec = it.next();
-                    double value;
-                    int size;
-                    try (NDManager sub = root.newSubManager()) {
-                        Batch batch = factory.create(sub, spec);
-                        size = batch.size();
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            NDList out = block.forward(store, batch.inputs(), true);
-                            NDArray l = loss.compute(out, batch.labels());
-                            if (extraLoss != null) {
-                                l = l.add(extraLoss.compute(sub));
-                            }
-                            value = l.getFloat();
-                            if (!Double.isFinite(value)) {
-                                // stop before backward: the weights still hold the last finite step's values
-                                throw new IllegalStateException(String.format(Locale.ROOT,
-                                        "Training loss is %s at epoch %d, optimizer step %d: training diverged "
-                                        + "(the weights keep the last finite step). Lower the learning rate or "
-                                        + "clip gradients (TrainerSettings maxGradNorm, e.g. 1.0)%s", value,
-                                        epoch + 1, step + 1, Double.isNaN(config.maxGradNorm()) ? ""
-                                                : "; clipping at " + config.maxGradNorm() + " is already on"));
-                            }
-                            gc.backward(accum == 1 ? l : ArrayOps.scaled(l, 1f / accum));
-                        }
-                    }
-                    micro++;
-                    epochMicro++;
-                    epochLoss += value;
-                    pendingLoss += value;
-                    pendingSamples += size;
-                    boolean lastOfEpoch = !it.hasNext();
-                    if (micro == accum || lastOfEpoch) {
-                        double factor = schedule.factor(step);
-                        if (!Double.isNaN(config.maxGradNorm())) {
-                            GradientClipping.clipGradNorm(trainable, config.maxGradNorm());
-                        }
-                        optimizer.step(factor);
-                        if (afterStep != null) {
-                            afterStep.afterStep(step, factor);
-                        }
-                        GroupedAdamW.zeroGradients(notInOptimizer);
-                        stepLosses.add(pendingLoss / micro);
-                        step++;
-                        progress.step(step, epoch, epochLoss / epochMicro, optimizer.baseLearningRate(factor),
-                                pendingSamples);
-                        micro = 0;
-                        pendingLoss = 0;
-                        pendingSamples = 0;
-                    }
+            int epoch = 0;
+            for (; epoch < config.epochs() && run.step < total; epoch++) {
+                runEpoch(run, epoch, epochData.apply(epoch).iterator(), total, factory, root, store);
+            }
+            for (TrainingExtension.Phase phase : phases) {
+                phase.onStart().run();
+                run.progress.line("phase " + phase.name() + ": " + phase.epochs() + " epochs");
+                for (int e = 0; e < phase.epochs(); e++, epoch++) {
+                    runEpoch(run, epoch, epochData.apply(epoch).iterator(), Integer.MAX_VALUE, factory, root, store);
                 }
-                progress.endEpoch();
-                // keep the evaluator's order: GLUE's first metric is the one people read first
-                Map<String, Double> metrics = evaluator == null ? Map.of()
-                        : Collections.unmodifiableMap(new LinkedHashMap<>(evaluator.evaluate(epoch)));
-                if (evaluator != null) {
-                    Double v = metrics.get(config.selectionMetric());
-                    if (v == null) {
-                        throw new IllegalStateException("Evaluator returned no '" + config.selectionMetric()
-                                + "' (the selection metric); it returned " + metrics.keySet());
-                    }
-                    if (v > best) {
-                        best = v;
-                        bestEpoch = epoch;
-                        bestMetrics = metrics;
-                        if (bestListener != null) {
-                            bestListener.onNewBest(epoch, metrics);
-                        }
-                    }
-                    // epochs are 0-based in the API and 1-based for people
-                    progress.line("epoch " + (epoch + 1) + " " + new LinkedHashMap<>(metrics)
-                            + (bestEpoch == epoch ? " (best)" : ""));
-                }
-                epochs.add(new EpochResult(epoch, step, epochMicro == 0 ? Double.NaN : epochLoss / epochMicro,
-                        metrics));
             }
         }
-        return new Result(step, bestEpoch, bestMetrics, List.copyOf(epochs), List.copyOf(stepLosses));
+        return new Result(run.step, run.bestEpoch, run.bestMetrics, List.copyOf(run.epochs),
+                List.copyOf(run.stepLosses));
+    }
+
+    /** The state of one {@link #fit} call. */
+    private final class Run {
+        final LrSchedule schedule;
+        final ProgressPrinter progress;
+        final List<EpochResult> epochs = new ArrayList<>();
+        final List<Double> stepLosses = new ArrayList<>();
+        int step;
+        int bestEpoch = -1;
+        double best = config.selectionBaseline();
+        Map<String, Double> bestMetrics = Map.of();
+
+        Run(LrSchedule schedule, ProgressPrinter progress) {
+            this.schedule = schedule;
+            this.progress = progress;
+        }
+    }
+
+    private void runEpoch(Run run, int epoch, java.util.Iterator<S> it, int stepLimit, BatchFactory<S> factory,
+            NDManager root, ParameterStore store) {
+        int accum = config.gradientAccumulation();
+        double epochLoss = 0;
+        int epochMicro = 0;
+        int micro = 0;
+        double pendingLoss = 0;
+        int pendingSamples = 0;
+        while (it.hasNext() && run.step < stepLimit) {
+            S spec = it.next();
+            double value;
+            int size;
+            try (NDManager sub = root.newSubManager()) {
+                Batch batch = factory.create(sub, spec);
+                size = batch.size();
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    NDList out = block.forward(store, batch.inputs(), true);
+                    NDArray l = loss.compute(out, batch.labels());
+                    NDArray methodTerm = extension.extraLoss(sub);
+                    if (methodTerm != null) {
+                        l = l.add(methodTerm);
+                    }
+                    if (extraLoss != null) {
+                        l = l.add(extraLoss.compute(sub));
+                    }
+                    value = l.getFloat();
+                    if (!Double.isFinite(value)) {
+                        // stop before backward: the weights still hold the last finite step's values
+                        throw new IllegalStateException(String.format(Locale.ROOT,
+                                "Training loss is %s at epoch %d, optimizer step %d: training diverged "
+                                + "(the weights keep the last finite step). Lower the learning rate or "
+                                + "clip gradients (TrainerSettings maxGradNorm, e.g. 1.0)%s", value,
+                                epoch + 1, run.step + 1, Double.isNaN(config.maxGradNorm()) ? ""
+                                        : "; clipping at " + config.maxGradNorm() + " is already on"));
+                    }
+                    gc.backward(accum == 1 ? l : ArrayOps.scaled(l, 1f / accum));
+                }
+            }
+            micro++;
+            epochMicro++;
+            epochLoss += value;
+            pendingLoss += value;
+            pendingSamples += size;
+            if (micro == accum || !it.hasNext()) {
+                double factor = run.schedule.factor(run.step);
+                if (!Double.isNaN(config.maxGradNorm())) {
+                    GradientClipping.clipGradNorm(trainable, config.maxGradNorm());
+                }
+                optimizer.step(factor);
+                extension.afterStep(run.step, factor);
+                if (afterStep != null) {
+                    afterStep.afterStep(run.step, factor);
+                }
+                GroupedAdamW.zeroGradients(notInOptimizer);
+                run.stepLosses.add(pendingLoss / micro);
+                run.step++;
+                run.progress.step(run.step, epoch, epochLoss / epochMicro, optimizer.baseLearningRate(factor),
+                        pendingSamples);
+                micro = 0;
+                pendingLoss = 0;
+                pendingSamples = 0;
+            }
+        }
+        run.progress.endEpoch();
+        // keep the evaluator's order: GLUE's first metric is the one people read first
+        Map<String, Double> metrics = evaluator == null ? Map.of()
+                : Collections.unmodifiableMap(new LinkedHashMap<>(evaluator.evaluate(epoch)));
+        if (evaluator != null) {
+            Double v = metrics.get(config.selectionMetric());
+            if (v == null) {
+                throw new IllegalStateException("Evaluator returned no '" + config.selectionMetric()
+                        + "' (the selection metric); it returned " + metrics.keySet());
+            }
+            if (v > run.best) {
+                run.best = v;
+                run.bestEpoch = epoch;
+                run.bestMetrics = metrics;
+                if (bestListener != null) {
+                    bestListener.onNewBest(epoch, metrics);
+                }
+            }
+            // epochs are 0-based in the API and 1-based for people
+            run.progress.line("epoch " + (epoch + 1) + " " + new LinkedHashMap<>(metrics)
+                    + (run.bestEpoch == epoch ? " (best)" : ""));
+        }
+        run.epochs.add(new EpochResult(epoch, run.step, epochMicro == 0 ? Double.NaN : epochLoss / epochMicro,
+                metrics));
+    }
+
+    /** Frees the optimizer and the method's extension when this trainer built them ({@link #forAdapter}). */
+    @Override
+    public void close() {
+        if (ownsOptimizer) {
+            try {
+                extension.close();
+            } finally {
+                optimizer.close();
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.method.ParameterGroup;
+
 import ai.djl.nn.Parameter;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,6 +15,7 @@ import java.util.regex.Pattern;
 /**
  * An ordered list of {@link ParameterGroup} rules: each trainable parameter goes to the first group whose selector
  * accepts its dotted name, or to the default group. Frozen parameters ({@code !requiresGradient()}) are skipped.
+ * Methods add their own rules first (DeLoRA's λ, see {@link MethodTraining}); this class names no method.
  */
 public final class ParameterGroups {
 
@@ -30,22 +33,6 @@ public final class ParameterGroups {
     private ParameterGroups(List<ParameterGroup> rules, ParameterGroup fallback) {
         this.rules = List.copyOf(rules);
         this.fallback = fallback;
-    }
-
-    /**
-     * The grouping of DeLoRA's {@code glue_delora.py}: names containing {@code delora_lambda} at {@code lambdaLr}
-     * with decay 0.01; biases (any name containing {@code bias}, as the reference filters) and LayerNorm parameters at
-     * the base lr without decay; everything else trainable (A, B, the classifier head) at the base lr with decay 0.01.
-     *
-     * @param lambdaLr DeLoRA's λ learning rate ({@code --delora_lambda_lr})
-     * @return a builder holding the preset; add rules before it with {@link Builder#addFirst}
-     */
-    public static Builder delora(double lambdaLr) {
-        return builder()
-                .add(ParameterGroup.withLr("delora_lambda", n -> n.contains("delora_lambda"), lambdaLr,
-                        DEFAULT_WEIGHT_DECAY))
-                .add(ParameterGroup.atBaseLr("no_decay", ParameterGroups::isNoDecay, 0.0))
-                .fallback(ParameterGroup.atBaseLr("decay", n -> true, DEFAULT_WEIGHT_DECAY));
     }
 
     /**

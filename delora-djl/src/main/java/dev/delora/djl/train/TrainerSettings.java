@@ -1,7 +1,13 @@
 package dev.delora.djl.train;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * Settings of an {@link AdapterTrainer} run.
+ *
+ * <p>The learning rates and weight decay are used when the trainer builds the optimizer itself
+ * ({@link AdapterTrainer#forAdapter}); a trainer given an optimizer ignores them.
  *
  * @param epochs passes over the data, ≥ 1
  * @param maxSteps stop after this many optimizer steps (also the schedule's total), or −1 for epochs × steps/epoch
@@ -12,6 +18,10 @@ package dev.delora.djl.train;
  * @param progress whether to report progress on stderr at all
  * @param selectionMetric the evaluation metric that picks the best epoch (higher is better)
  * @param selectionBaseline the value a metric must strictly exceed to count as a first best (the reference uses 0)
+ * @param learningRate the base learning rate (adapter and {@code modules_to_save}), &gt; 0
+ * @param weightDecay decoupled weight decay of everything but biases and norms, ≥ 0
+ * @param groupLearningRates learning rates of named parameter groups a method defines (e.g. DeLoRA's
+ *     {@code delora_lambda}, SoRA's {@code sora_gate}); a name no method uses is rejected when training starts
  */
 public record TrainerSettings(
         int epochs,
@@ -22,7 +32,10 @@ public record TrainerSettings(
         int logEvery,
         boolean progress,
         String selectionMetric,
-        double selectionBaseline) {
+        double selectionBaseline,
+        double learningRate,
+        double weightDecay,
+        Map<String, Double> groupLearningRates) {
 
     /** Validates every field. */
     public TrainerSettings {
@@ -51,11 +64,26 @@ public record TrainerSettings(
         if (Double.isNaN(selectionBaseline)) {
             throw new IllegalArgumentException("TrainerSettings selectionBaseline must not be NaN");
         }
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("TrainerSettings learningRate must be finite and > 0, got "
+                    + learningRate);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("TrainerSettings weightDecay must be finite and >= 0, got "
+                    + weightDecay);
+        }
+        groupLearningRates = Map.copyOf(groupLearningRates);
+        groupLearningRates.forEach((group, lr) -> {
+            if (!(lr >= 0) || Double.isInfinite(lr)) {
+                throw new IllegalArgumentException("TrainerSettings learning rate of group '" + group
+                        + "' must be finite and >= 0, got " + lr);
+            }
+        });
     }
 
     /**
      * A builder with the DeLoRA GLUE defaults: 1 epoch, no step limit, no accumulation, no clipping, 6 % warmup,
-     * metric {@code accuracy}, baseline −∞.
+     * metric {@code accuracy}, baseline −∞, learning rate 1e-3, weight decay 0.01 (torch's AdamW default).
      *
      * @return the builder
      */
@@ -74,6 +102,9 @@ public record TrainerSettings(
         private boolean progress = true;
         private String selectionMetric = "accuracy";
         private double selectionBaseline = Double.NEGATIVE_INFINITY;
+        private double learningRate = 1e-3;
+        private double weightDecay = 0.01;
+        private final Map<String, Double> groupLearningRates = new LinkedHashMap<>();
 
         private Builder() {}
 
@@ -159,11 +190,52 @@ public record TrainerSettings(
         }
 
         /**
+         * @param v the base learning rate
+         * @return this
+         */
+        public Builder learningRate(double v) {
+            learningRate = v;
+            return this;
+        }
+
+        /**
+         * @param v decoupled weight decay (never on biases and norms)
+         * @return this
+         */
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        /**
+         * Sets the learning rate of a parameter group a method defines (e.g. {@code delora_lambda}).
+         *
+         * @param group the group name
+         * @param lr its learning rate
+         * @return this
+         */
+        public Builder groupLearningRate(String group, double lr) {
+            groupLearningRates.put(group, lr);
+            return this;
+        }
+
+        /**
+         * Sets several group learning rates ({@link #groupLearningRate}).
+         *
+         * @param rates group name to learning rate
+         * @return this
+         */
+        public Builder groupLearningRates(Map<String, Double> rates) {
+            groupLearningRates.putAll(rates);
+            return this;
+        }
+
+        /**
          * @return the validated config
          */
         public TrainerSettings build() {
             return new TrainerSettings(epochs, maxSteps, gradientAccumulation, maxGradNorm, warmupRatio, logEvery,
-                    progress, selectionMetric, selectionBaseline);
+                    progress, selectionMetric, selectionBaseline, learningRate, weightDecay, groupLearningRates);
         }
     }
 }

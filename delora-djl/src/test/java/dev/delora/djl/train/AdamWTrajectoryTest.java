@@ -1,5 +1,7 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.method.ParameterGroup;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

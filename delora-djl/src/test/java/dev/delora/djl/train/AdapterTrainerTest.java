@@ -1,5 +1,7 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.sora.SoraGateOptimizer;
+
 import dev.delora.core.sora.SoraThreshold;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -166,12 +168,12 @@ class AdapterTrainerTest {
             }
             int[] counts = new int[2];
             try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.01).build(), 0.01);
-                    SparseAdamW gateOpt = new SparseAdamW(List.of(BlockTree.parameters(model).get("bias")), 0.01,
-                            1e-3, SparseAdamW.referenceConfig(), SoraThreshold.REFERENCE)) {
+                    SoraGateOptimizer gateOpt = new SoraGateOptimizer(List.of(BlockTree.parameters(model).get("bias")), 0.01,
+                            1e-3, SoraThreshold.REFERENCE)) {
                 TrainerSettings cfg = TrainerSettings.builder().maxGradNorm(1.0).progress(false).build();
                 NDArray bias = BlockTree.parameters(model).get("bias").getArray();
                 new AdapterTrainer<Rows>(model, opt, AdapterTrainerTest::mse, cfg)
-                        .extraLoss(m -> SparseAdamW.l1Penalty(List.of(bias), 0.1, m))
+                        .extraLoss(m -> SoraGateOptimizer.l1Penalty(List.of(bias), 0.1, m))
                         .afterStep((step, factor) -> {
                             gateOpt.step(factor);
                             if (step == 9) {

@@ -1,4 +1,4 @@
-package dev.delora.djl.train;
+package dev.delora.core.sora;
 
 import dev.delora.core.sora.SoraSchedule;
 import java.util.Arrays;

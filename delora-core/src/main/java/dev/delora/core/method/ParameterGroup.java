@@ -1,4 +1,4 @@
-package dev.delora.djl.train;
+package dev.delora.core.method;
 
 import java.util.Objects;
 import java.util.function.Predicate;

@@ -1,11 +1,10 @@
-package dev.delora.djl.train;
+package dev.delora.core.sora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import dev.delora.core.array.ArrayOps;
-import dev.delora.core.sora.SoraThreshold;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -21,14 +20,16 @@ import java.util.Map;
  * {@code p[p>ξ] -= ξ; p[p<−ξ] += ξ; p[|p|<ξ] = 0}, which zero every |p| &lt; 2ξ (not only |p| ≤ ξ);
  * {@link SoraThreshold#SOFT} applies the textbook {@code sign(p)·max(|p|−ξ, 0)} instead. ξ ≤ 0 skips thresholding.
  */
-public final class SparseAdamW implements AutoCloseable {
+public final class SoraGateOptimizer implements AutoCloseable {
 
     private final List<Parameter> gates;
     private final double lr;
-    private final GroupedAdamW.Config config;
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
     private final SoraThreshold threshold;
     private final NDManager stateManager;
-    private final Map<String, GroupedAdamW.State> state = new HashMap<>();
+    private final Map<String, Moments> state = new HashMap<>();
     private double xi;
 
     /**
@@ -37,33 +38,26 @@ public final class SparseAdamW implements AutoCloseable {
      * @param gates the gate parameters
      * @param lr the gate learning rate before the schedule factor ({@code sparse_lr}, defaults to lr in SoRA)
      * @param xi the threshold ξ ({@code sparse_lambda_2})
-     * @param config Adam constants (the reference uses betas (0.9, 0.999), eps 1e-6: transformers' AdamW defaults)
      * @param threshold which proximal map
      */
-    public SparseAdamW(Collection<Parameter> gates, double lr, double xi, GroupedAdamW.Config config, SoraThreshold threshold) {
+    public SoraGateOptimizer(Collection<Parameter> gates, double lr, double xi, SoraThreshold threshold) {
         if (gates.isEmpty()) {
-            throw new IllegalArgumentException("SparseAdamW needs at least one gate parameter");
+            throw new IllegalArgumentException("SoRA's gate optimizer needs at least one gate parameter");
         }
         if (!(lr >= 0) || !(xi >= 0) || Double.isInfinite(lr) || Double.isInfinite(xi)) {
-            throw new IllegalArgumentException("SparseAdamW lr and threshold must be finite and >= 0, got lr=" + lr
+            throw new IllegalArgumentException("SoRA gate lr and threshold must be finite and >= 0, got lr=" + lr
                     + ", xi=" + xi);
         }
         this.gates = new ArrayList<>(gates);
         this.lr = lr;
         this.xi = xi;
-        this.config = config;
+        // transformers' legacy AdamW defaults, which the reference's SparseAdamW inherits
+        this.beta1 = 0.9;
+        this.beta2 = 0.999;
+        this.eps = 1e-6;
         this.threshold = threshold;
         this.stateManager = NDManager.newBaseManager(this.gates.get(0).getArray().getDevice());
-        stateManager.setName("SparseAdamW state");
-    }
-
-    /**
-     * transformers' legacy {@code AdamW} defaults the SoRA reference inherits: betas (0.9, 0.999), eps 1e-6.
-     *
-     * @return the constants
-     */
-    public static GroupedAdamW.Config referenceConfig() {
-        return new GroupedAdamW.Config(0.9, 0.999, 1e-6);
+        stateManager.setName("SoRA gate optimizer state");
     }
 
     /**
@@ -108,7 +102,7 @@ public final class SparseAdamW implements AutoCloseable {
      */
     public void setThreshold(double newXi) {
         if (!(newXi >= 0) || Double.isInfinite(newXi)) {
-            throw new IllegalArgumentException("SparseAdamW threshold must be finite and >= 0, got " + newXi);
+            throw new IllegalArgumentException("SoRA gate threshold must be finite and >= 0, got " + newXi);
         }
         this.xi = newXi;
     }
@@ -128,19 +122,19 @@ public final class SparseAdamW implements AutoCloseable {
      * @param lrFactor schedule factor multiplying the gate lr
      */
     public void step(double lrFactor) {
-        double b1 = config.beta1();
-        double b2 = config.beta2();
+        double b1 = beta1;
+        double b2 = beta2;
         double stepLr = lr * lrFactor;
         try (NDManager tmp = stateManager.newSubManager()) {
             for (Parameter p : gates) {
                 NDArray array = p.getArray();
-                array.tempAttach(tmp); // see AdamW.step: keeps wrappers and temporaries out of the model manager
-                GroupedAdamW.State s = state.computeIfAbsent(p.getId(), id -> {
+                array.tempAttach(tmp); // keeps wrappers and temporaries out of the model manager
+                Moments s = state.computeIfAbsent(p.getId(), id -> {
                     NDArray m = array.zerosLike();
                     m.attach(stateManager);
                     NDArray v = array.zerosLike();
                     v.attach(stateManager);
-                    return new GroupedAdamW.State(m, v);
+                    return new Moments(m, v);
                 });
                 s.step++;
                 NDArray w = array.stopGradient();
@@ -149,7 +143,7 @@ public final class SparseAdamW implements AutoCloseable {
                 s.v.tempAttach(tmp);
                 s.m.muli((float) b1).addi(g.mul((float) (1 - b1)));
                 s.v.muli((float) b2).addi(g.mul(g).muli((float) (1 - b2)));
-                NDArray denom = s.v.sqrt().addi((float) config.eps());
+                NDArray denom = s.v.sqrt().addi((float) eps);
                 double stepSize = stepLr * Math.sqrt(1 - Math.pow(b2, s.step)) / (1 - Math.pow(b1, s.step));
                 w.addi(s.m.div(denom).muli((float) -stepSize));
                 if (xi > 0) {
@@ -184,5 +178,17 @@ public final class SparseAdamW implements AutoCloseable {
     public void close() {
         stateManager.close();
         state.clear();
+    }
+
+    /** Adam's moments and step count of one gate. */
+    private static final class Moments {
+        final NDArray m;
+        final NDArray v;
+        long step;
+
+        Moments(NDArray m, NDArray v) {
+            this.m = m;
+            this.v = v;
+        }
     }
 }

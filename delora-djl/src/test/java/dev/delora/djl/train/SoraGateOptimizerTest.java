@@ -1,5 +1,9 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.sora.SoraGateOptimizer;
+
+import dev.delora.core.sora.SparsityScheduler;
+
 import dev.delora.core.sora.SoraThreshold;
 import dev.delora.core.sora.SoraSchedule;
 
@@ -17,7 +21,7 @@ import com.google.gson.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class SparseAdamWTest {
+class SoraGateOptimizerTest {
 
     private static Parameter gate(NDManager manager, float... values) {
         return TrainFixtures.parameter("gate", manager.create(values));
@@ -27,7 +31,7 @@ class SparseAdamWTest {
     void referenceThresholdZeroesBelowTwoXi() {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Parameter g = gate(manager, 0.35f, 0.15f, 0.05f, -0.12f, -0.3f);
-            try (SparseAdamW opt = new SparseAdamW(List.of(g), 0.0, 0.1, SparseAdamW.referenceConfig(),
+            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.0, 0.1,
                     SoraThreshold.REFERENCE)) {
                 opt.step(1.0); // lr 0: only the threshold acts
             }
@@ -40,7 +44,7 @@ class SparseAdamWTest {
     void textbookSoftThreshold() {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Parameter g = gate(manager, 0.35f, 0.15f, 0.05f, -0.12f, -0.3f);
-            try (SparseAdamW opt = new SparseAdamW(List.of(g), 0.0, 0.1, SparseAdamW.referenceConfig(),
+            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.0, 0.1,
                     SoraThreshold.SOFT)) {
                 opt.step(1.0);
             }
@@ -56,7 +60,7 @@ class SparseAdamWTest {
                 // Gradients (2, 2): d/dp Σ 2p.
                 gc.backward(g.getArray().mul(2f).sum());
             }
-            try (SparseAdamW opt = new SparseAdamW(List.of(g), 0.1, 0.1, SparseAdamW.referenceConfig(),
+            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.1, 0.1,
                     SoraThreshold.REFERENCE)) {
                 opt.step(1.0);
             }
@@ -74,7 +78,7 @@ class SparseAdamWTest {
             NDArray a = manager.create(new float[] {1, -2, 3});
             NDArray b = manager.create(new float[] {-4});
             // 0.5 · (1+2+3+4)/4 = 1.25
-            assertEquals(1.25f, SparseAdamW.l1Penalty(List.of(a, b), 0.5, manager).getFloat(), 1e-7f);
+            assertEquals(1.25f, SoraGateOptimizer.l1Penalty(List.of(a, b), 0.5, manager).getFloat(), 1e-7f);
         }
     }
 

@@ -1,0 +1,90 @@
+package dev.delora.djl.peft;
+
+import dev.delora.core.AdapterConfig;
+import dev.delora.core.LinearAdapter;
+import dev.delora.core.LoraFactors;
+import dev.delora.core.lora.LoraConfig;
+import dev.delora.core.target.TargetSpec;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The exact plain-LoRA form of one adapter of a model ({@link LinearAdapter#toLora()} of every module): the one path
+ * behind {@link AdaptedModel#convertToLora} and saving as LoRA. Its config keeps the adapter's targets
+ * ({@code target_modules}, {@code exclude_modules}, {@code layers_to_transform}, {@code layers_pattern},
+ * {@code modules_to_save}) and input dropout, and gives each module its rank and α in {@code rank_pattern} /
+ * {@code alpha_pattern} (keyed by the full module path, α = scaling · rank, as PEFT computes scaling = α/r), with
+ * {@code r} = {@code lora_alpha} = the largest rank. The factors belong to this object; close it.
+ */
+public final class LoraForm implements AutoCloseable {
+
+    private final LoraConfig config;
+    private final Map<String, LoraFactors> factors;
+
+    private LoraForm(LoraConfig config, Map<String, LoraFactors> factors) {
+        this.config = config;
+        this.factors = Collections.unmodifiableMap(factors);
+    }
+
+    /**
+     * Computes the LoRA form of an adapter from its current values, without changing the model.
+     *
+     * @param model the model
+     * @param adapterName the adapter
+     * @return the form (close it)
+     * @throws IllegalArgumentException if there is no such adapter
+     */
+    public static LoraForm of(AdaptedModel model, String adapterName) {
+        AdapterConfig old = model.adapters().get(adapterName);
+        if (old == null) {
+            throw new IllegalArgumentException("No adapter named '" + adapterName + "'; adapters: "
+                    + model.adapters().keySet());
+        }
+        TargetSpec t = old.targets();
+        LoraConfig.Builder builder = LoraConfig.builder().targets(t).loraDropout(old.adapterDropout());
+        Map<String, LoraFactors> factors = new LinkedHashMap<>();
+        int maxRank = 1;
+        try {
+            for (Map.Entry<String, AdaptedLinear> e : model.adaptedModules().entrySet()) {
+                LinearAdapter a = e.getValue().adapters().get(adapterName);
+                if (a == null) {
+                    continue;
+                }
+                LoraFactors f = a.toLora();
+                factors.put(e.getKey(), f);
+                int rank = (int) f.rank();
+                maxRank = Math.max(maxRank, rank);
+                builder.rankPattern(e.getKey(), rank).alphaPattern(e.getKey(), f.scaling() * rank);
+            }
+            return new LoraForm(builder.r(maxRank).loraAlpha(maxRank).build(), factors);
+        } catch (RuntimeException ex) {
+            factors.values().forEach(LoraFactors::close);
+            throw ex;
+        }
+    }
+
+    /**
+     * Returns the plain-LoRA config.
+     *
+     * @return the config
+     */
+    public LoraConfig config() {
+        return config;
+    }
+
+    /**
+     * Returns each module's factors ({@code ΔW = scaling · B A}; A {@code [k, in]}, B {@code [out, k]}).
+     *
+     * @return module path to factors, in module order
+     */
+    public Map<String, LoraFactors> factors() {
+        return factors;
+    }
+
+    /** Frees the factors. */
+    @Override
+    public void close() {
+        factors.values().forEach(LoraFactors::close);
+    }
+}
