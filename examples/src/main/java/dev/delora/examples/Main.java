@@ -2,17 +2,20 @@ package dev.delora.examples;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import dev.delora.core.delora.DeloraInit;
+import dev.delora.core.method.AdapterMethods;
 import dev.delora.examples.glue.GlueData;
 import dev.delora.examples.glue.GlueDownload;
 import dev.delora.examples.glue.GlueRunner;
 import dev.delora.examples.glue.GlueTask;
 import dev.delora.examples.glue.Hyperparameters;
-import dev.delora.examples.glue.Method;
 import dev.delora.examples.glue.ModelSource;
 import dev.delora.examples.glue.Presets;
+import java.math.BigDecimal;
 import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -42,15 +45,37 @@ public final class Main implements Callable<Integer> {
      * @param args the arguments
      */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * Returns the command line with one-line reports of user errors: a bad option or value, or an invalid setting
+     * found while running (an {@link IllegalArgumentException}), prints its message and exits 2, no stack trace.
+     *
+     * @return the configured command line
+     */
+    static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setParameterExceptionHandler((ex, args) -> {
+            ex.getCommandLine().getErr().println("error: " + ex.getMessage() + " (see --help)");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((ex, command, parsed) -> {
+            if (ex instanceof IllegalArgumentException || ex instanceof java.nio.file.NoSuchFileException) {
+                command.getErr().println("error: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cli;
     }
 
     @Override
     public Integer call() throws Exception {
-        Hyperparameters preset = Presets.of(GlueTask.SST2, Method.DELORA);
-        Hyperparameters hp = new Hyperparameters(Method.DELORA, epochs, 32, preset.lr(), preset.lambdaLr(),
-                preset.weightDecay(), preset.warmupRatio(), preset.maxGradNorm(), preset.r(), preset.alpha(),
-                preset.deloraLambda(), DeloraInit.PAPER, preset.dropout(), 128, preset.targets(), 0, 0);
+        Hyperparameters preset = Presets.of(GlueTask.SST2, "delora");
+        Hyperparameters hp = new Hyperparameters("delora", epochs, 32, preset.lr(), preset.weightDecay(),
+                preset.warmupRatio(), preset.maxGradNorm(), 128, preset.targets(), preset.adapterFields(),
+                preset.groupLearningRates());
         System.out.println("delora4j default job: DeLoRA (r=8 on query/value, paper init) on the embedded "
                 + "all-MiniLM-L6-v2, SST-2 sample (2,000 train sentences; 872 dev sentences split 436/436 as the paper)");
         GlueRunner runner = new GlueRunner(GlueTask.SST2, hp, ModelSource.EMBEDDED, Engine.getInstance().defaultDevice(),
@@ -73,8 +98,8 @@ public final class Main implements Callable<Integer> {
                 description = "cola, sst2, mrpc, qqp, stsb, mnli, qnli or rte.")
         String task;
 
-        @Option(names = "--method", defaultValue = "delora", description = "lora, delora, loraxs or sora "
-                + "(default: ${DEFAULT-VALUE}).")
+        @Option(names = "--method", defaultValue = "delora", description = "A registered adapter method: "
+                + "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).", completionCandidates = MethodNames.class)
         String method;
 
         @Option(names = "--model", defaultValue = "embedded", description = "'embedded' (all-MiniLM-L6-v2 from "
@@ -115,9 +140,6 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--lr", description = "Learning rate of the adapter and the classification head.")
         Double lr;
 
-        @Option(names = "--lambda-lr", description = "DeLoRA: learning rate of λ.")
-        Double lambdaLr;
-
         @Option(names = "--weight-decay", description = "AdamW weight decay (never on biases or LayerNorm).")
         Double weightDecay;
 
@@ -127,20 +149,8 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--max-grad-norm", description = "Global-norm gradient clipping; omit for none.")
         Double maxGradNorm;
 
-        @Option(names = "--r", description = "Rank.")
+        @Option(names = "--r", description = "Rank (the adapter field r).")
         Integer r;
-
-        @Option(names = "--alpha", description = "LoRA, LoRA-XS, SoRA: α.")
-        Float alpha;
-
-        @Option(names = "--delora-lambda", description = "DeLoRA: initial λ.")
-        Float deloraLambda;
-
-        @Option(names = "--delora-init", description = "DeLoRA: paper (frozen copies), zero_b (PEFT) or random.")
-        DeloraInit deloraInit;
-
-        @Option(names = "--dropout", description = "Adapter-input dropout.")
-        Float dropout;
 
         @Option(names = "--max-length", description = "Tokenizer truncation length.")
         Integer maxLength;
@@ -148,11 +158,15 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--targets", split = ",", description = "Target modules (names or dot-suffixes).")
         List<String> targets;
 
-        @Option(names = "--sparse-lambda", description = "SoRA: weight η of the gate L1 term.")
-        Float sparseLambda;
+        @Option(names = "--adapter-field", paramLabel = "NAME=VALUE", description = "An adapter_config.json field "
+                + "of the method, with PEFT's name, over the preset (repeatable), e.g. lora_alpha=16, "
+                + "lora_dropout=0.1, delora_lambda=12, init_weights=paper, sparse_lambda_2=3e-4. VALUE is a JSON "
+                + "number, true, false or null, else a string.")
+        Map<String, String> adapterFields = new LinkedHashMap<>();
 
-        @Option(names = "--sparse-lambda2", description = "SoRA: proximal threshold ξ.")
-        Float sparseLambda2;
+        @Option(names = "--group-lr", paramLabel = "GROUP=LR", description = "Learning rate of a parameter group the "
+                + "method defines (repeatable), e.g. delora_lambda=3e-3 (DeLoRA's λ), sora_gate=8e-4 (SoRA's gates).")
+        Map<String, Double> groupLrs = new LinkedHashMap<>();
 
         @Option(names = "--max-train-samples", description = "Use only the first N training examples "
                 + "(quick runs).")
@@ -164,22 +178,27 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             GlueTask t = GlueTask.of(task);
-            Method m = Method.of(method);
-            Hyperparameters p = Presets.of(t, m);
-            Hyperparameters hp = new Hyperparameters(m, or(epochs, p.epochs()), or(batchSize, p.batchSize()),
-                    or(lr, p.lr()), or(lambdaLr, p.lambdaLr()), or(weightDecay, p.weightDecay()),
-                    or(warmupRatio, p.warmupRatio()), or(maxGradNorm, p.maxGradNorm()), or(r, p.r()),
-                    or(alpha, p.alpha()), or(deloraLambda, p.deloraLambda()), or(deloraInit, p.deloraInit()),
-                    or(dropout, p.dropout()), or(maxLength, p.maxLength()), or(targets, p.targets()),
-                    or(sparseLambda, p.sparseLambda()), or(sparseLambda2, p.sparseLambda2()));
+            Hyperparameters p = Presets.of(t, method);
+            Map<String, Object> fields = new LinkedHashMap<>();
+            if (r != null) {
+                fields.put("r", r);
+            }
+            adapterFields.forEach((k, v) -> fields.put(k, jsonScalar(v)));
+            Map<String, Double> groups = new LinkedHashMap<>(p.groupLearningRates());
+            groups.putAll(groupLrs);
+            Hyperparameters hp = new Hyperparameters(p.method(), or(epochs, p.epochs()), or(batchSize, p.batchSize()),
+                    or(lr, p.lr()), or(weightDecay, p.weightDecay()), or(warmupRatio, p.warmupRatio()),
+                    or(maxGradNorm, p.maxGradNorm()), or(maxLength, p.maxLength()), or(targets, p.targets()),
+                    p.adapterFields(), groups).withAdapterFields(fields);
+            hp.adapterConfig(List.of("classifier")); // fail fast, naming the field, before any model is loaded
             if (embeddedSample && t != GlueTask.SST2) {
                 throw new CommandLine.ParameterException(new CommandLine(this),
                         "--embedded-sample exists only for sst2, not " + t.id());
             }
             Path taskDir = embeddedSample ? null : dataDir != null ? dataDir : GlueDownload.fromEnvironment().taskDir(t);
-            Path out = output != null ? output : Path.of("runs", t.id() + "-" + m.name().toLowerCase());
+            Path out = output != null ? output : Path.of("runs", t.id() + "-" + hp.method());
             Device dev = device == null ? Engine.getInstance().defaultDevice() : Device.fromName(device);
-            System.out.println("glue " + t.id() + " with " + m.name().toLowerCase() + " on " + dev + ": " + hp);
+            System.out.println("glue " + t.id() + " with " + hp.method() + " on " + dev + ": " + hp);
             GlueRunner runner = new GlueRunner(t, hp, new ModelSource(model), dev, out, evalBatchSize, export,
                     System.out);
             runner.runAll(seeds, seed -> {
@@ -195,6 +214,32 @@ public final class Main implements Callable<Integer> {
 
         private static <T> T or(T value, T fallback) {
             return value != null ? value : fallback;
+        }
+
+        /** Reads a command-line value as JSON does: a number, true, false or null, else the string itself. */
+        static Object jsonScalar(String v) {
+            switch (v) {
+                case "true":
+                    return true;
+                case "false":
+                    return false;
+                case "null":
+                    return null;
+                default:
+                    try {
+                        return new BigDecimal(v);
+                    } catch (NumberFormatException e) {
+                        return v;
+                    }
+            }
+        }
+    }
+
+    /** The registered method names, for {@code --help}. */
+    static final class MethodNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return AdapterMethods.names().iterator();
         }
     }
 }

@@ -596,7 +596,7 @@ public final class AdaptedModel {
      *
      * @return the counts, with a per-module breakdown of trainable scalars
      */
-    public ParameterCounts trainableParameters() {
+    public ParameterCounts parameterCounts() {
         checkOpen();
         long total = 0;
         long trainable = 0;
@@ -618,9 +618,22 @@ public final class AdaptedModel {
         return new ParameterCounts(trainable, total, perModule);
     }
 
-    /** Prints {@link #trainableParameters()} to standard output, as PEFT's {@code print_trainable_parameters}. */
+    /**
+     * Counts the scalars of one adapter's parameters over all modules (buffers such as DeLoRA's norms excluded).
+     *
+     * @param name the adapter name
+     * @return the count
+     */
+    public long adapterParameterCount(String name) {
+        checkOpen();
+        requireAdapter(name);
+        return modules.values().stream().map(m -> m.adapters().get(name)).filter(a -> a != null)
+                .mapToLong(AdaptedModel::size).sum();
+    }
+
+    /** Prints {@link #parameterCounts()} to standard output, as PEFT's {@code print_trainable_parameters}. */
     public void printTrainableParameters() {
-        System.out.println(trainableParameters()); // NOPMD - this is the method's purpose
+        System.out.println(parameterCounts()); // NOPMD - this is the method's purpose
     }
 
     private void requireAdapter(String name) {

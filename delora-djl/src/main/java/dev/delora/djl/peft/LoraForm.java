@@ -82,6 +82,26 @@ public final class LoraForm implements AutoCloseable {
         return factors;
     }
 
+    /**
+     * Returns each module's rank in this form.
+     *
+     * @return module path to rank, in module order
+     */
+    public Map<String, Integer> ranks() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        factors.forEach((path, f) -> out.put(path, (int) f.rank()));
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * Returns the number of scalars of all factors ({@code k·(in + out)} per module).
+     *
+     * @return the count
+     */
+    public long parameterCount() {
+        return factors.values().stream().mapToLong(f -> f.a().size() + f.b().size()).sum();
+    }
+
     /** Frees the factors. */
     @Override
     public void close() {

@@ -205,7 +205,7 @@ public final class AdapterTrainer<S> implements AutoCloseable {
 
     /**
      * Creates a trainer for the active adapter of a model with everything its method needs, read from its config
-     * ({@link AdapterMethod#training}): an AdamW at {@code settings.learningRate()} with no decay on biases and norms
+     * ({@link dev.delora.core.method.AdapterMethod#training}): an AdamW at {@code settings.learningRate()} with no decay on biases and norms
      * and {@code settings.weightDecay()} elsewhere, the method's own parameter groups first (DeLoRA's λ at
      * {@code groupLearningRate("delora_lambda", …)}), its loss terms, own optimizers and continuation phases (SoRA's
      * gate L1 term, proximal gate optimizer and sparsifying rounds). Close the trainer to free the optimizers.

@@ -262,7 +262,7 @@ class AdaptedModelTest {
         SequentialBlock mlp = TestModels.mlp(manager, 6); // 6→8 (56 params), 8→3 (27 params)
         AdaptedModel peft = AdaptedModel.inject(mlp,
                 LoraConfig.builder().r(2).targetModules("01Linear").modulesToSave("03Linear").build());
-        ParameterCounts report = peft.trainableParameters();
+        ParameterCounts report = peft.parameterCounts();
         long lora = 2 * (6 + 8);
         assertEquals(lora + 27, report.trainable());
         assertEquals(56 + 27 + lora, report.total());

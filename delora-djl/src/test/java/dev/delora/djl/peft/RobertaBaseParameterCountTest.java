@@ -50,7 +50,7 @@ class RobertaBaseParameterCountTest {
 
     private static void check(HfSequenceClassifier model, AdapterConfig config, long trainable, boolean withHead) {
         AdaptedModel peft = AdaptedModel.inject(model, config);
-        ParameterCounts report = peft.trainableParameters();
+        ParameterCounts report = peft.parameterCounts();
         assertEquals(trainable, report.trainable(), config.toString());
         long adapterScalars = withHead ? trainable - HEAD : trainable;
         assertEquals(ROBERTA_BASE_SEQ_CLS + adapterScalars, report.total(), "all params = model + adapter");

@@ -1,7 +1,5 @@
 package dev.delora.examples.glue;
 
-import dev.delora.core.sora.SoraThreshold;
-
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
@@ -14,18 +12,14 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import com.google.gson.GsonBuilder;
-import dev.delora.core.sora.SoraAdapter;
 import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.io.AtomicFiles;
 import dev.delora.djl.tree.BlockTree;
-import dev.delora.djl.peft.LoraConversion;
+import dev.delora.djl.peft.LoraForm;
 import dev.delora.djl.persist.PeftAdapters;
-import dev.delora.djl.train.GroupedAdamW;
 import dev.delora.djl.train.AdapterTrainer;
-import dev.delora.djl.train.ParameterGroups;
-import dev.delora.djl.train.SparseAdamW;
 import dev.delora.djl.train.TrainerSettings;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -153,8 +147,8 @@ public final class GlueRunner {
             model.setBlock(block);
             List<String> head = block instanceof HfSequenceClassifier c ? c.headModules() : List.of("classifier");
             AdaptedModel peft = AdaptedModel.inject(block, hp.adapterConfig(head));
-            String trainable = peft.trainableParameters().toString();
-            out.printf(Locale.ROOT, "%s | %s | seed %d | %s%n", task.id(), hp.method().name().toLowerCase(Locale.ROOT),
+            String trainable = peft.parameterCounts().toString();
+            out.printf(Locale.ROOT, "%s | %s | seed %d | %s%n", task.id(), hp.method(),
                     seed, trainable);
 
             EncodedExamples train;
@@ -170,27 +164,12 @@ public final class GlueRunner {
             Map<String, Double> before = evaluate(model, block, test);
             out.printf(Locale.ROOT, "test before training: %s%n", format(before));
 
-            Map<String, Parameter> params = BlockTree.parameters(block);
-            Map<String, Parameter> gates = new LinkedHashMap<>();
-            Map<String, Parameter> rest = new LinkedHashMap<>();
-            params.forEach((k, p) -> (k.contains(SoraAdapter.GATE) ? gates : rest).put(k, p));
-            ParameterGroups groups = (hp.method() == Method.DELORA
-                    ? ParameterGroups.delora(hp.lambdaLr()) : ParameterGroups.standard(hp.weightDecay())).build();
-            GroupedAdamW optimizer = GroupedAdamW.create(rest, groups, hp.lr());
-            TrainerSettings config = TrainerSettings.builder().epochs(hp.epochs()).warmupRatio(hp.warmupRatio())
-                    .maxGradNorm(hp.maxGradNorm()).selectionMetric(task.selectionMetric()).selectionBaseline(0)
+            TrainerSettings config = hp.trainerSettings().selectionMetric(task.selectionMetric()).selectionBaseline(0)
                     .progress(true).logEvery(Math.max(1, train.size() / hp.batchSize() / 4)).build();
             Loss ce = Loss.softmaxCrossEntropyLoss();
-            AdapterTrainer<int[]> trainer = new AdapterTrainer<>(block, optimizer, (outputs, labels) -> regression
+            AdapterTrainer<int[]> trainer = AdapterTrainer.forAdapter(peft, (outputs, labels) -> regression
                     ? outputs.head().reshape(-1).sub(labels).square().mean()
                     : ce.evaluate(new NDList(labels), outputs), config);
-            if (hp.method() == Method.SORA) {
-                List<NDArray> gateArrays = gates.values().stream().map(Parameter::getArray).toList();
-                SparseAdamW gateOptimizer = new SparseAdamW(gates.values(), hp.lr(), hp.sparseLambda2(),
-                        SparseAdamW.referenceConfig(), SoraThreshold.REFERENCE);
-                trainer.extraLoss(m -> SparseAdamW.l1Penalty(gateArrays, hp.sparseLambda(), m))
-                        .afterStep((step, factor) -> gateOptimizer.step(factor));
-            }
 
             List<EpochLog> epochs = new ArrayList<>();
             Map<String, Map<String, Double>> testAt = new LinkedHashMap<>();
@@ -221,10 +200,11 @@ public final class GlueRunner {
             if (bestEpoch > 0) {
                 best.restore(); // the weights of the reported epoch
             }
-            if (hp.method() == Method.SORA) {
-                LoraConversion pruned = peft.convertToLora(AdaptedModel.DEFAULT_ADAPTER);
-                out.printf(Locale.ROOT, "SoRA pruning: adapter parameters %,d -> %,d; rank per module %s%n",
-                        pruned.parametersBefore(), pruned.parametersAfter(), pruned.ranksAfter());
+            try (LoraForm form = LoraForm.of(peft, AdaptedModel.DEFAULT_ADAPTER)) {
+                // every method has an exact plain-LoRA form; SoRA's drops the ranks whose gate is zero (pruning)
+                out.printf(Locale.ROOT, "exact plain-LoRA form: adapter parameters %,d -> %,d; rank per module %s%n",
+                        peft.adapterParameterCount(AdaptedModel.DEFAULT_ADAPTER),
+                        form.parameterCount(), form.ranks());
             }
             if (export && bestEpoch > 0) {
                 // the adapter in PEFT's layout (LoRA, DeLoRA ZERO_B load in PEFT as they are) and, for every method,
@@ -240,7 +220,7 @@ public final class GlueRunner {
                 out.printf(Locale.ROOT, "merged the best adapter into the model and exported it to %s%n", dir);
             }
             best.close();
-            optimizer.close();
+            trainer.close();
             return run;
         }
     }
@@ -307,7 +287,7 @@ public final class GlueRunner {
         stats.keySet().forEach(k -> md.append(' ').append(k).append(" (test) |"));
         md.append("\n|---|---|---|");
         stats.keySet().forEach(k -> md.append("---|"));
-        md.append("\n| ").append(task.id()).append(" | ").append(hp.method().name().toLowerCase(Locale.ROOT))
+        md.append("\n| ").append(task.id()).append(" | ").append(hp.method())
                 .append(" | ").append(results.stream().map(r -> Integer.toString(r.seed())).toList()).append(" |");
         stats.values().forEach(v -> md.append(String.format(Locale.ROOT, " %.2f ± %.2f |", 100 * v[0], 100 * v[1])));
         md.append('\n');

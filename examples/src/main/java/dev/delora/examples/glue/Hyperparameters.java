@@ -1,65 +1,59 @@
 package dev.delora.examples.glue;
 
 import dev.delora.core.AdapterConfig;
-import dev.delora.core.delora.DeloraConfig;
-import dev.delora.core.delora.DeloraInit;
-import dev.delora.core.lora.LoraConfig;
-import dev.delora.core.loraxs.LoraXsConfig;
-import dev.delora.core.sora.SoraConfig;
+import dev.delora.core.method.AdapterMethods;
+import dev.delora.core.method.ConfigFields;
+import dev.delora.djl.persist.AdapterConfigJson;
+import dev.delora.djl.train.TrainerSettings;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
- * Every knob of one GLUE fine-tuning run.
+ * Every knob of one GLUE fine-tuning run. The adapter is described by its method's registered name and its
+ * {@code adapter_config.json} fields (PEFT's names), so any registered method runs without code here.
  *
- * @param method the adapter method
+ * @param method the adapter method's registered name (e.g. {@code delora})
  * @param epochs training epochs
  * @param batchSize training batch size
  * @param lr learning rate of the adapter and the classification head
- * @param lambdaLr DeLoRA: learning rate of λ (the paper's "scaling learning rate")
  * @param weightDecay AdamW weight decay (0 for biases and LayerNorm)
  * @param warmupRatio share of steps with linear warmup before the linear decay
  * @param maxGradNorm global-norm clip, or NaN for none
- * @param r the rank
- * @param alpha LoRA-family α (LoRA, LoRA-XS, SoRA)
- * @param deloraLambda DeLoRA: the initial λ
- * @param deloraInit DeLoRA: the initialisation
- * @param dropout adapter-input dropout
  * @param maxLength tokenizer truncation length
  * @param targets the target modules
- * @param sparseLambda SoRA: weight η of the gate L1 term
- * @param sparseLambda2 SoRA: proximal threshold ξ
+ * @param adapterFields the method's {@code adapter_config.json} fields (e.g. {@code r}, {@code delora_lambda})
+ * @param groupLearningRates learning rates of the method's named parameter groups (e.g. {@code delora_lambda})
  */
 public record Hyperparameters(
-        Method method,
+        String method,
         int epochs,
         int batchSize,
         double lr,
-        double lambdaLr,
         double weightDecay,
         double warmupRatio,
         double maxGradNorm,
-        int r,
-        float alpha,
-        float deloraLambda,
-        DeloraInit deloraInit,
-        float dropout,
         int maxLength,
         List<String> targets,
-        float sparseLambda,
-        float sparseLambda2) {
+        Map<String, Object> adapterFields,
+        Map<String, Double> groupLearningRates) {
 
     /** Validates the values that no config downstream checks. */
     public Hyperparameters {
-        Objects.requireNonNull(method, "method");
+        method = AdapterMethods.byName(Objects.requireNonNull(method, "method")).name();
         if (epochs < 1 || batchSize < 1 || maxLength < 8) {
             throw new IllegalArgumentException("epochs and batch size must be >= 1 and max length >= 8, got "
                     + epochs + ", " + batchSize + ", " + maxLength);
         }
-        if (!(lr > 0) || !(lambdaLr > 0)) {
-            throw new IllegalArgumentException("learning rates must be > 0, got lr " + lr + ", lambda lr " + lambdaLr);
+        if (!(lr > 0)) {
+            throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
         }
         targets = List.copyOf(targets);
+        adapterFields = Collections.unmodifiableMap(new TreeMap<>(adapterFields)); // sorted: stable summaries
+        groupLearningRates = Collections.unmodifiableMap(new TreeMap<>(groupLearningRates));
     }
 
     /**
@@ -67,19 +61,36 @@ public record Hyperparameters(
      *
      * @param headModules the model's head modules (e.g. {@code classifier})
      * @return the config
+     * @throws IllegalArgumentException naming the field if a value does not fit the method
      */
     public AdapterConfig adapterConfig(List<String> headModules) {
-        String[] t = targets.toArray(String[]::new);
-        String[] head = headModules.toArray(String[]::new);
-        return switch (method) {
-            case LORA -> LoraConfig.builder().r(r).loraAlpha(alpha).loraDropout(dropout).targetModules(t)
-                    .modulesToSave(head).build();
-            case DELORA -> DeloraConfig.builder().r(r).deloraLambda(deloraLambda).moduleDropout(dropout)
-                    .init(deloraInit).targetModules(t).modulesToSave(head).build();
-            case LORAXS -> LoraXsConfig.builder().r(r).loraAlpha(alpha).loraDropout(dropout).targetModules(t)
-                    .modulesToSave(head).build();
-            case SORA -> SoraConfig.builder().r(r).loraAlpha(alpha).loraDropout(dropout).sparseLambda(sparseLambda)
-                    .sparseLambda2(sparseLambda2).targetModules(t).modulesToSave(head).build();
-        };
+        Map<String, Object> fields = new LinkedHashMap<>(adapterFields);
+        fields.put("target_modules", targets);
+        fields.put("modules_to_save", headModules);
+        return AdapterConfigJson.fromFields(AdapterMethods.byName(method),
+                new ConfigFields(fields, method + " hyperparameters"));
+    }
+
+    /**
+     * Returns the trainer settings of these hyperparameters.
+     *
+     * @return a builder with learning rates, decay, warmup, clipping and epochs set
+     */
+    public TrainerSettings.Builder trainerSettings() {
+        return TrainerSettings.builder().epochs(epochs).learningRate(lr).weightDecay(weightDecay)
+                .warmupRatio(warmupRatio).maxGradNorm(maxGradNorm).groupLearningRates(groupLearningRates);
+    }
+
+    /**
+     * Returns a copy with other adapter fields merged over these.
+     *
+     * @param overrides field name to value
+     * @return the new hyperparameters
+     */
+    public Hyperparameters withAdapterFields(Map<String, Object> overrides) {
+        Map<String, Object> fields = new LinkedHashMap<>(adapterFields);
+        fields.putAll(overrides);
+        return new Hyperparameters(method, epochs, batchSize, lr, weightDecay, warmupRatio, maxGradNorm, maxLength,
+                targets, fields, groupLearningRates);
     }
 }

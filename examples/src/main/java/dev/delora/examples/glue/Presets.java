@@ -1,10 +1,13 @@
 package dev.delora.examples.glue;
 
-import dev.delora.core.delora.DeloraInit;
+import dev.delora.core.method.AdapterMethods;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Published hyperparameters for RoBERTa-base on GLUE.
+ * Published hyperparameters for RoBERTa-base on GLUE, as data per registered method name (adapter fields use PEFT's
+ * {@code adapter_config.json} names). A registered method without a row here gets LoRA's training setup with the
+ * method's own defaults and {@code r = 8}.
  *
  * <ul>
  *   <li>DeLoRA: the paper's Table 9 (appendix B) for λ₀, learning rate, batch size, epochs and dropout; the λ learning
@@ -31,19 +34,23 @@ public final class Presets {
      * Returns the preset of a method for a task.
      *
      * @param task the GLUE task
-     * @param method the adapter method
+     * @param method a registered method name
      * @return the hyperparameters
+     * @throws IllegalArgumentException if no method has that name
      */
-    public static Hyperparameters of(GlueTask task, Method method) {
-        return switch (method) {
-            case DELORA -> delora(task);
-            case LORA -> lora(task);
-            case LORAXS -> new Hyperparameters(method, 10, 32, 1e-3, 1e-3, 0.01, 0.06, Double.NaN, 8, 16, 0,
-                    DeloraInit.PAPER, 0f, 128, List.of("query", "value", "attention.output.dense", "output.dense"),
-                    0, 0);
-            case SORA -> new Hyperparameters(method, 20, 8, 8e-4, 8e-4, 0.1, 0.06, 0.1, 8, 16, 0, DeloraInit.PAPER,
-                    0f, 128, List.of("query", "key", "value", "attention.output.dense", "intermediate.dense",
-                            "output.dense"), 10f, 3e-4f);
+    public static Hyperparameters of(GlueTask task, String method) {
+        String name = AdapterMethods.byName(method).name();
+        return switch (name) {
+            case "delora" -> delora(task);
+            case "lora" -> lora(task, name, Map.of("r", 8, "lora_alpha", 8, "lora_dropout", 0f));
+            case "loraxs" -> new Hyperparameters(name, 10, 32, 1e-3, 0.01, 0.06, Double.NaN, 128,
+                    List.of("query", "value", "attention.output.dense", "output.dense"),
+                    Map.of("r", 8, "lora_alpha", 16, "lora_dropout", 0f), Map.of());
+            case "sora" -> new Hyperparameters(name, 20, 8, 8e-4, 0.1, 0.06, 0.1, 128,
+                    List.of("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"),
+                    Map.of("r", 8, "lora_alpha", 16, "lora_dropout", 0f, "sparse_lambda", 10f,
+                            "sparse_lambda_2", 3e-4f), Map.of());
+            default -> lora(task, name, Map.of("r", 8));
         };
     }
 
@@ -61,11 +68,13 @@ public final class Presets {
             case STSB -> new Row(12, 1e-2, 8, 40, 0.2f);
         };
         boolean large = task == GlueTask.MNLI || task == GlueTask.SST2 || task == GlueTask.QNLI || task == GlueTask.QQP;
-        return new Hyperparameters(Method.DELORA, row.epochs(), row.batch(), row.lr(), large ? 3e-3 : 1e-2, 0.01, 0.06,
-                Double.NaN, 8, 8, row.lambda(), DeloraInit.PAPER, row.dropout(), 512, QV, 0, 0);
+        return new Hyperparameters("delora", row.epochs(), row.batch(), row.lr(), 0.01, 0.06, Double.NaN, 512, QV,
+                Map.of("r", 8, "delora_lambda", row.lambda(), "module_dropout", row.dropout(), "init_weights",
+                        "paper"),
+                Map.of("delora_lambda", large ? 3e-3 : 1e-2));
     }
 
-    private static Hyperparameters lora(GlueTask task) {
+    private static Hyperparameters lora(GlueTask task, String method, Map<String, Object> fields) {
         record Row(double lr, int epochs) {}
         Row row = switch (task) {
             case MNLI -> new Row(5e-4, 30);
@@ -77,7 +86,7 @@ public final class Presets {
             case RTE -> new Row(5e-4, 80);
             case STSB -> new Row(4e-4, 40);
         };
-        return new Hyperparameters(Method.LORA, row.epochs(), 16, row.lr(), row.lr(), 0.01, 0.06, Double.NaN, 8, 8, 0,
-                DeloraInit.PAPER, 0f, 512, QV, 0, 0);
+        return new Hyperparameters(method, row.epochs(), 16, row.lr(), 0.01, 0.06, Double.NaN, 512, QV, fields,
+                Map.of());
     }
 }
