@@ -1,7 +1,8 @@
 package dev.delora.djl.peft;
 
+import dev.delora.djl.tree.TargetModules;
+
 import dev.delora.djl.tree.BlockTree;
-import dev.delora.djl.persist.PeftAdapters;
 
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
@@ -153,8 +154,8 @@ public final class AdaptedModel {
         checkOpen();
         checkNewName(name);
         Map<String, BlockTree.Node> nodes = BlockTree.nodes(root);
-        Map<String, Linear> targets = selectTargets(nodes, config);
-        checkModulesToSave(nodes, new TargetSelector(config.targets()));
+        Map<String, Linear> targets = TargetModules.select(nodes, config.targets());
+        TargetModules.checkModulesToSave(nodes, config.targets());
 
         Map<String, LinearAdapter> created = new LinkedHashMap<>();
         try {
@@ -187,18 +188,9 @@ public final class AdaptedModel {
     /** Wraps the targets and registers the adapters; closes them and leaves the model unchanged on failure. */
     private void attach(String name, AdapterConfig config, Map<String, Linear> targets,
             Map<String, LinearAdapter> created) {
-        Map<Block, Block> swaps = new IdentityHashMap<>();
-        Map<String, AdaptedLinear> wrappers = new LinkedHashMap<>();
+        Map<String, AdaptedLinear> wrappers;
         try {
-            for (Map.Entry<String, Linear> e : targets.entrySet()) {
-                Linear linear = e.getValue();
-                AdaptedLinear wrapper = linear instanceof AdaptedLinear a ? a : new AdaptedLinear(linear);
-                if (wrapper != linear) {
-                    swaps.put(linear, wrapper);
-                }
-                wrappers.put(e.getKey(), wrapper);
-            }
-            BlockTree.replace(root, swaps);
+            wrappers = AdapterWiring.wrap(root, targets);
         } catch (RuntimeException ex) {
             created.values().forEach(AdaptedModel::close);
             throw ex;
@@ -215,20 +207,8 @@ public final class AdaptedModel {
     }
 
     /**
-     * Selects the modules a config targets, as {@link #addAdapter} does, without changing anything.
-     *
-     * @param root the root block
-     * @param config the adapter config
-     * @return module path to the targeted {@code Linear}, in tree order
-     * @throws IllegalArgumentException if nothing matches or a match is not a {@code Linear}
-     */
-    public static Map<String, Linear> targetModules(Block root, AdapterConfig config) {
-        return selectTargets(BlockTree.nodes(root), config);
-    }
-
-    /**
      * Adds an adapter whose per-module {@link LinearAdapter}s the caller built (e.g. restored from a file); it is not
-     * made active. The adapters must cover exactly the modules the config targets ({@link #targetModules}) and are
+     * made active. The adapters must cover exactly the modules the config targets ({@link TargetModules#select}) and are
      * owned by the model from then on. On failure they are closed and the model is unchanged.
      *
      * @param name a new adapter name
@@ -239,7 +219,7 @@ public final class AdaptedModel {
         try {
             checkOpen();
             checkNewName(name);
-            Map<String, Linear> targets = selectTargets(BlockTree.nodes(root), config);
+            Map<String, Linear> targets = TargetModules.select(root, config.targets());
             if (!targets.keySet().equals(restored.keySet())) {
                 throw new IllegalArgumentException("Restored adapter '" + name + "' covers modules "
                         + restored.keySet() + " but its config targets " + targets.keySet());
@@ -275,44 +255,6 @@ public final class AdaptedModel {
         model.addAdapter(name, config, restored);
         model.setAdapter(name);
         return model;
-    }
-
-    private static Map<String, Linear> selectTargets(Map<String, BlockTree.Node> nodes, AdapterConfig config) {
-        TargetSelector selector = new TargetSelector(config.targets());
-        boolean allLinear = config.targets().targetModules().isAllLinear();
-        Map<String, Linear> targets = new LinkedHashMap<>();
-        for (BlockTree.Node node : nodes.values()) {
-            String path = node.path();
-            if (path.isEmpty() || !selector.isTarget(path)) {
-                continue;
-            }
-            if (node.block() instanceof Linear linear) {
-                targets.put(path, linear);
-            } else if (!allLinear) {
-                throw new IllegalArgumentException("Target module '" + path + "' is a "
-                        + node.block().getClass().getName() + ", but only ai.djl.nn.core.Linear modules can be "
-                        + "adapted; narrow target_modules " + config.targets().targetModules());
-            }
-        }
-        if (targets.isEmpty()) {
-            List<String> linears = nodes.values().stream()
-                    .filter(n -> n.block() instanceof Linear)
-                    .map(BlockTree.Node::path)
-                    .toList();
-            throw new IllegalArgumentException("No module matches target_modules " + config.targets().targetModules()
-                    + " (exclude_modules " + config.targets().excludeModules() + ", layers_to_transform "
-                    + config.targets().layersToTransform() + "). Linear modules in this model: " + linears);
-        }
-        return targets;
-    }
-
-    private static void checkModulesToSave(Map<String, BlockTree.Node> nodes, TargetSelector selector) {
-        for (String name : selector.spec().modulesToSave()) {
-            if (nodes.keySet().stream().noneMatch(p -> !p.isEmpty() && TargetSelector.namesModuleToSave(name, p))) {
-                throw new IllegalArgumentException("modules_to_save entry '" + name + "' matches no module; modules: "
-                        + nodes.keySet().stream().filter(p -> !p.isEmpty()).toList());
-            }
-        }
     }
 
     /**
@@ -368,24 +310,7 @@ public final class AdaptedModel {
             throw new IllegalStateException("Cannot delete '" + name + "', the only adapter; use unload() to get the "
                     + "plain model back");
         }
-        Map<Block, Block> unwrap = new IdentityHashMap<>();
-        List<String> emptied = new ArrayList<>();
-        for (Map.Entry<String, AdaptedLinear> e : modules.entrySet()) {
-            AdaptedLinear m = e.getValue();
-            if (m.mergedAdapters().contains(name)) {
-                m.unmerge(name);
-            }
-            LinearAdapter removed = m.removeAdapter(name);
-            if (removed != null) {
-                close(removed);
-            }
-            if (m.adapters().isEmpty()) {
-                unwrap.put(m, m.base());
-                emptied.add(e.getKey());
-            }
-        }
-        BlockTree.replace(root, unwrap);
-        emptied.forEach(modules::remove);
+        AdapterWiring.remove(root, modules, name);
         configs.remove(name);
         if (name.equals(activeAdapter)) {
             setAdapter(configs.keySet().iterator().next());
@@ -405,30 +330,8 @@ public final class AdaptedModel {
     public void merge(String... names) {
         checkOpen();
         List<String> list = names.length == 0 ? List.of(activeAdapter) : List.of(names);
-        for (String n : list) {
-            requireAdapter(n);
-            for (AdaptedLinear m : modules.values()) {
-                if (m.mergedAdapters().contains(n)) {
-                    throw new IllegalStateException("Adapter '" + n + "' is already merged; unmerge() first");
-                }
-            }
-        }
-        // a module that refuses (a non-finite update) must not leave the ones before it merged
-        List<Runnable> undo = new ArrayList<>();
-        try {
-            for (String n : list) {
-                for (AdaptedLinear m : modules.values()) {
-                    if (m.adapters().containsKey(n)) {
-                        m.merge(n);
-                        undo.add(() -> m.unmerge(n));
-                    }
-                }
-            }
-        } catch (RuntimeException e) {
-            Collections.reverse(undo);
-            undo.forEach(Runnable::run);
-            throw e;
-        }
+        list.forEach(this::requireAdapter);
+        Merges.merge(modules.values(), list);
     }
 
     /** Subtracts every merged adapter from the base weights again, last merged first. */
@@ -438,11 +341,7 @@ public final class AdaptedModel {
             LOG.warn("No adapter is merged; nothing to unmerge");
             return;
         }
-        for (AdaptedLinear m : modules.values()) {
-            List<String> merged = new ArrayList<>(m.mergedAdapters());
-            Collections.reverse(merged);
-            merged.forEach(m::unmerge);
-        }
+        Merges.unmergeAll(modules.values());
     }
 
     /**
@@ -484,15 +383,7 @@ public final class AdaptedModel {
     }
 
     private Block removeWrappers() {
-        Map<Block, Block> unwrap = new IdentityHashMap<>();
-        modules.values().forEach(m -> unwrap.put(m, m.base()));
-        BlockTree.replace(root, unwrap);
-        for (AdaptedLinear m : modules.values()) {
-            for (String name : new ArrayList<>(m.adapters().keySet())) {
-                close(m.removeAdapter(name));
-            }
-        }
-        modules.clear();
+        AdapterWiring.unwrapAll(root, modules); // merged weights stay merged (merge_and_unload)
         unloaded = true;
         return root;
     }
@@ -510,46 +401,21 @@ public final class AdaptedModel {
     public LoraConversion convertToLora(String name) {
         checkOpen();
         requireAdapter(name);
-        for (AdaptedLinear m : modules.values()) {
-            if (m.mergedAdapters().contains(name)) {
-                throw new IllegalStateException("Adapter '" + name + "' is merged; unmerge() before converting it");
-            }
-        }
-        Map<String, Integer> before = new LinkedHashMap<>();
-        Map<String, Integer> after = new LinkedHashMap<>();
-        Map<String, LinearAdapter> converted = new LinkedHashMap<>();
-        long paramsBefore = 0;
-        long paramsAfter = 0;
-        LoraConfig config;
-        try (LoraForm form = LoraForm.of(this, name)) {
-            config = form.config();
-            for (Map.Entry<String, LoraFactors> e : form.factors().entrySet()) {
-                LinearAdapter a = modules.get(e.getKey()).adapters().get(name);
-                LoraAdapter lora = LoraAdapter.fromFactors(e.getValue(), config.adapterDropout(),
-                        modules.get(e.getKey()).weight().getArray().getManager());
-                converted.put(e.getKey(), lora);
-                before.put(e.getKey(), a.rank());
-                after.put(e.getKey(), lora.rank());
-                paramsBefore += size(a);
-                paramsAfter += size(lora);
-            }
-        } catch (RuntimeException ex) {
-            converted.values().forEach(AdaptedModel::close);
-            throw ex;
-        }
-        converted.forEach((path, lora) -> {
-            AdaptedLinear m = modules.get(path);
-            close(m.removeAdapter(name));
-            m.addAdapter(name, lora);
-            m.setActive(Set.of(activeAdapter));
-        });
-        configs.put(name, config);
-        applyTrainability();
-        return new LoraConversion(config, before, after, paramsBefore, paramsAfter);
+        return LoraConversion.convert(this, name);
     }
 
-    private static long size(LinearAdapter a) {
-        return a.parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+    /** Replaces one module's adapter (conversion); the old one is closed. */
+    void replaceAdapter(String module, String name, LinearAdapter adapter) {
+        AdaptedLinear m = modules.get(module);
+        close(m.removeAdapter(name));
+        m.addAdapter(name, adapter);
+        m.setActive(Set.of(activeAdapter));
+    }
+
+    /** Records a new config for an adapter whose modules were replaced. */
+    void replaceConfig(String name, AdapterConfig config) {
+        configs.put(name, config);
+        applyTrainability();
     }
 
     /**
@@ -558,17 +424,7 @@ public final class AdaptedModel {
      */
     public void applyTrainability() {
         checkOpen();
-        Set<Parameter> trainable = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (AdaptedLinear m : modules.values()) {
-            LinearAdapter a = m.adapters().get(activeAdapter);
-            if (a != null) {
-                trainable.addAll(a.parameters().values());
-            }
-        }
-        trainable.addAll(modulesToSaveParameters().values());
-        for (Parameter p : BlockTree.parameters(root).values()) {
-            p.freeze(!trainable.contains(p));
-        }
+        AdapterWiring.apply(root, modules.values(), activeAdapter, configs.get(activeAdapter).targets());
     }
 
     /**
@@ -577,18 +433,7 @@ public final class AdaptedModel {
      * @return parameter key to parameter
      */
     public Map<String, Parameter> modulesToSaveParameters() {
-        TargetSelector selector = new TargetSelector(configs.get(activeAdapter).targets());
-        Map<String, Parameter> out = new LinkedHashMap<>();
-        Set<String> savedModules = BlockTree.nodes(root).keySet().stream()
-                .filter(p -> !p.isEmpty() && selector.isModuleToSave(p))
-                .collect(Collectors.toCollection(LinkedHashSet::new));
-        BlockTree.parameters(root).forEach((key, p) -> {
-            String module = key.substring(0, Math.max(0, key.lastIndexOf('.')));
-            if (savedModules.contains(module)) {
-                out.put(key, p);
-            }
-        });
-        return out;
+        return AdapterWiring.modulesToSave(root, configs.get(activeAdapter).targets());
     }
 
     /**
@@ -598,24 +443,7 @@ public final class AdaptedModel {
      */
     public ParameterCounts parameterCounts() {
         checkOpen();
-        long total = 0;
-        long trainable = 0;
-        Map<String, Long> perModule = new LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : BlockTree.parameters(root).entrySet()) {
-            Parameter p = e.getValue();
-            long n = p.isInitialized() ? p.getArray().size() : 0;
-            total += n;
-            if (p.requiresGradient()) {
-                trainable += n;
-                String key = e.getKey();
-                String module = modules.keySet().stream()
-                        .filter(m -> key.startsWith(m + "."))
-                        .findFirst()
-                        .orElse(key.substring(0, Math.max(0, key.lastIndexOf('.'))));
-                perModule.merge(module, n, Long::sum);
-            }
-        }
-        return new ParameterCounts(trainable, total, perModule);
+        return ParameterCounts.of(root, modules.keySet());
     }
 
     /**
@@ -628,7 +456,7 @@ public final class AdaptedModel {
         checkOpen();
         requireAdapter(name);
         return modules.values().stream().map(m -> m.adapters().get(name)).filter(a -> a != null)
-                .mapToLong(AdaptedModel::size).sum();
+                .mapToLong(LoraConversion::size).sum();
     }
 
     /** Prints {@link #parameterCounts()} to standard output, as PEFT's {@code print_trainable_parameters}. */

@@ -1,5 +1,7 @@
 package dev.delora.djl.persist;
 
+import dev.delora.djl.tree.TargetModules;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -92,7 +94,7 @@ final class AdapterFolderReader {
 
         Map<String, Linear> targets;
         try {
-            targets = AdaptedModel.targetModules(root, config);
+            targets = TargetModules.select(root, config.targets());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(configFile + " does not fit this model: " + e.getMessage(), e);
         }

@@ -1,0 +1,48 @@
+package dev.delora.djl.peft;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+
+/** Merging adapters into the base weights of many modules, all or nothing. */
+final class Merges {
+
+    private Merges() {}
+
+    /** Merges the named adapters into every module that has them; on a refusal, undoes what was merged. */
+    static void merge(Collection<AdaptedLinear> modules, List<String> names) {
+        for (String n : names) {
+            for (AdaptedLinear m : modules) {
+                if (m.mergedAdapters().contains(n)) {
+                    throw new IllegalStateException("Adapter '" + n + "' is already merged; unmerge() first");
+                }
+            }
+        }
+        // a module that refuses (a non-finite update) must not leave the ones before it merged
+        List<Runnable> undo = new ArrayList<>();
+        try {
+            for (String n : names) {
+                for (AdaptedLinear m : modules) {
+                    if (m.adapters().containsKey(n)) {
+                        m.merge(n);
+                        undo.add(() -> m.unmerge(n));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            Collections.reverse(undo);
+            undo.forEach(Runnable::run);
+            throw e;
+        }
+    }
+
+    /** Unmerges every merged adapter of every module, last merged first. */
+    static void unmergeAll(Collection<AdaptedLinear> modules) {
+        for (AdaptedLinear m : modules) {
+            List<String> merged = new ArrayList<>(m.mergedAdapters());
+            Collections.reverse(merged);
+            merged.forEach(m::unmerge);
+        }
+    }
+}
