@@ -80,8 +80,8 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers) {
                 }
                 case FLOAT16:
                 case BFLOAT16: {
-                    ByteBuffer f = Safetensors.toF32(b, dataType == FLOAT16 ? Safetensors.Dtype.F16
-                            : Safetensors.Dtype.BF16);
+                    ByteBuffer f = SafetensorsDtype.toF32(b, dataType == FLOAT16 ? SafetensorsDtype.F16
+                            : SafetensorsDtype.BF16);
                     float[] out = new float[f.remaining() / 4];
                     f.asFloatBuffer().get(out);
                     return out;

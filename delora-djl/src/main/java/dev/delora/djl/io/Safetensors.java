@@ -44,74 +44,6 @@ public final class Safetensors {
     private Safetensors() {}
 
     /**
-     * The element types of the format.
-     */
-    public enum Dtype {
-        /** IEEE double. */
-        F64(8, DataType.FLOAT64),
-        /** IEEE float. */
-        F32(4, DataType.FLOAT32),
-        /** IEEE half; read as F32. */
-        F16(2, DataType.FLOAT32),
-        /** bfloat16; read as F32 (a BF16 array would crash the PyTorch engine). */
-        BF16(2, DataType.FLOAT32),
-        /** 64-bit signed integer. */
-        I64(8, DataType.INT64),
-        /** 32-bit signed integer. */
-        I32(4, DataType.INT32),
-        /** 16-bit signed integer. */
-        I16(2, DataType.INT16),
-        /** 8-bit signed integer. */
-        I8(1, DataType.INT8),
-        /** 8-bit unsigned integer. */
-        U8(1, DataType.UINT8),
-        /** Boolean stored as one byte. */
-        BOOL(1, DataType.BOOLEAN);
-
-        private final int size;
-        private final DataType loadedAs;
-
-        Dtype(int size, DataType loadedAs) {
-            this.size = size;
-            this.loadedAs = loadedAs;
-        }
-
-        /**
-         * Returns the size of one element in the file.
-         *
-         * @return bytes per element
-         */
-        public int size() {
-            return size;
-        }
-
-        /**
-         * Returns the DJL type an array read from this dtype has.
-         *
-         * @return the in-memory data type
-         */
-        public DataType loadedAs() {
-            return loadedAs;
-        }
-
-        static Dtype of(DataType type) {
-            switch (type) {
-                case FLOAT64: return F64;
-                case FLOAT32: return F32;
-                case FLOAT16: return F16;
-                case INT64: return I64;
-                case INT32: return I32;
-                case INT16: return I16;
-                case INT8: return I8;
-                case UINT8: return U8;
-                case BOOLEAN: return BOOL;
-                default:
-                    throw new IllegalArgumentException("Cannot write a " + type + " array to safetensors");
-            }
-        }
-    }
-
-    /**
      * One tensor entry of a header.
      *
      * @param name the key
@@ -120,7 +52,7 @@ public final class Safetensors {
      * @param begin first byte, relative to the start of the data section
      * @param end one past the last byte, relative to the start of the data section
      */
-    public record TensorInfo(String name, Dtype dtype, Shape shape, long begin, long end) {
+    public record TensorInfo(String name, SafetensorsDtype dtype, Shape shape, long begin, long end) {
         /**
          * Returns the number of bytes of the tensor.
          *
@@ -236,12 +168,12 @@ public final class Safetensors {
             try {
                 JsonObject o = value.getAsJsonObject();
                 String dt = o.get("dtype").getAsString();
-                Dtype dtype;
+                SafetensorsDtype dtype;
                 try {
-                    dtype = Dtype.valueOf(dt);
+                    dtype = SafetensorsDtype.valueOf(dt);
                 } catch (IllegalArgumentException e) {
                     throw fail("tensor '" + name + "' has the unknown dtype '" + dt + "'; expected one of "
-                            + java.util.Arrays.toString(Dtype.values()));
+                            + java.util.Arrays.toString(SafetensorsDtype.values()));
                 }
                 JsonArray sh = o.getAsJsonArray("shape");
                 long[] dims = new long[sh.size()];
@@ -351,7 +283,7 @@ public final class Safetensors {
             TensorInfo t = info(name);
             ByteBuffer raw = readRaw(name);
             ByteBuffer data = switch (t.dtype()) {
-                case F16, BF16 -> toF32(raw, t.dtype());
+                case F16, BF16 -> SafetensorsDtype.toF32(raw, t.dtype());
                 default -> raw;
             };
             ByteBuffer direct = ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.nativeOrder());
@@ -387,48 +319,6 @@ public final class Safetensors {
     }
 
     /**
-     * Converts little-endian F16 or BF16 bytes to little-endian F32 bytes.
-     *
-     * @param raw the 2-byte values
-     * @param dtype {@link Dtype#F16} or {@link Dtype#BF16}
-     * @return a heap buffer of floats
-     */
-    static ByteBuffer toF32(ByteBuffer raw, Dtype dtype) {
-        ByteBuffer in = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        int n = in.remaining() / 2;
-        ByteBuffer out = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < n; i++) {
-            int bits = in.getShort() & 0xffff;
-            out.putFloat(dtype == Dtype.BF16 ? Float.intBitsToFloat(bits << 16) : halfToFloat(bits));
-        }
-        out.flip();
-        return out;
-    }
-
-    /**
-     * Exact IEEE 754 binary16 to binary32 conversion (Java 17 has no {@code Float.float16ToFloat}).
-     *
-     * @param h the 16 bits
-     * @return the float value
-     */
-    static float halfToFloat(int h) {
-        int sign = (h & 0x8000) << 16;
-        int exp = (h >>> 10) & 0x1f;
-        int mant = h & 0x3ff;
-        if (exp == 0x1f) {
-            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-        }
-        if (exp == 0) {
-            if (mant == 0) {
-                return Float.intBitsToFloat(sign);
-            }
-            float v = mant * 0x1p-24f; // subnormal: mant * 2^-24, exact in float
-            return sign != 0 ? -v : v;
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
-    }
-
-    /**
      * Writes arrays to a safetensors file atomically (temp file in the same folder, then an atomic move).
      *
      * @param file the destination
@@ -452,7 +342,7 @@ public final class Safetensors {
                 throw new IllegalArgumentException("'__metadata__' is reserved and cannot name a tensor");
             }
             NDArray a = e.getValue();
-            Dtype dt = Dtype.of(a.getDataType());
+            SafetensorsDtype dt = SafetensorsDtype.of(a.getDataType());
             long bytes = a.size() * dt.size();
             JsonObject o = new JsonObject();
             o.addProperty("dtype", dt.name());

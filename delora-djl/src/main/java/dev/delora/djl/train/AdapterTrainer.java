@@ -91,58 +91,6 @@ public final class AdapterTrainer<S> implements AutoCloseable {
         NDArray compute(NDList outputs, NDArray labels);
     }
 
-    /** An extra differentiable loss term computed inside the collector, e.g. SoRA's {@code η·mean|g|}. */
-    @FunctionalInterface
-    public interface ExtraLoss {
-
-        /**
-         * Computes the term.
-         *
-         * @param stepManager the micro-batch's manager (attach results here)
-         * @return a scalar added to the task loss
-         */
-        NDArray compute(NDManager stepManager);
-    }
-
-    /** Runs after each optimizer step, before gradients are zeroed, e.g. SoRA's gate optimizer. */
-    @FunctionalInterface
-    public interface StepHook {
-
-        /**
-         * Called once per optimizer step.
-         *
-         * @param step 0-based index of the step just taken
-         * @param lrFactor the schedule factor that step used
-         */
-        void afterStep(int step, double lrFactor);
-    }
-
-    /** Evaluates the model after an epoch. */
-    @FunctionalInterface
-    public interface Evaluator {
-
-        /**
-         * Computes validation metrics.
-         *
-         * @param epoch 0-based epoch just finished
-         * @return metric name to value; must contain the selection metric
-         */
-        Map<String, Double> evaluate(int epoch);
-    }
-
-    /** Called when an epoch becomes the best so far, e.g. to save a checkpoint or evaluate on test. */
-    @FunctionalInterface
-    public interface BestListener {
-
-        /**
-         * Called with the new best.
-         *
-         * @param epoch 0-based epoch
-         * @param metrics its validation metrics
-         */
-        void onNewBest(int epoch, Map<String, Double> metrics);
-    }
-
     /**
      * Metrics of one epoch.
      *
@@ -171,10 +119,10 @@ public final class AdapterTrainer<S> implements AutoCloseable {
     private boolean ownsOptimizer;
     private final LossFunction loss;
     private final TrainerSettings config;
-    private ExtraLoss extraLoss;
-    private StepHook afterStep;
-    private Evaluator evaluator;
-    private BestListener bestListener;
+    private TrainingHooks.ExtraLoss extraLoss;
+    private TrainingHooks.StepHook afterStep;
+    private TrainingHooks.Evaluator evaluator;
+    private TrainingHooks.BestListener bestListener;
     private final List<Parameter> trainable = new ArrayList<>();
     private final List<Parameter> notInOptimizer = new ArrayList<>();
 
@@ -237,7 +185,7 @@ public final class AdapterTrainer<S> implements AutoCloseable {
      * @param term the term, or null
      * @return this
      */
-    public AdapterTrainer<S> extraLoss(ExtraLoss term) {
+    public AdapterTrainer<S> extraLoss(TrainingHooks.ExtraLoss term) {
         this.extraLoss = term;
         return this;
     }
@@ -248,7 +196,7 @@ public final class AdapterTrainer<S> implements AutoCloseable {
      * @param hook the hook, or null
      * @return this
      */
-    public AdapterTrainer<S> afterStep(StepHook hook) {
+    public AdapterTrainer<S> afterStep(TrainingHooks.StepHook hook) {
         this.afterStep = hook;
         return this;
     }
@@ -259,7 +207,7 @@ public final class AdapterTrainer<S> implements AutoCloseable {
      * @param eval the evaluator, or null
      * @return this
      */
-    public AdapterTrainer<S> evaluator(Evaluator eval) {
+    public AdapterTrainer<S> evaluator(TrainingHooks.Evaluator eval) {
         this.evaluator = eval;
         return this;
     }
@@ -270,7 +218,7 @@ public final class AdapterTrainer<S> implements AutoCloseable {
      * @param listener the listener, or null
      * @return this
      */
-    public AdapterTrainer<S> onNewBest(BestListener listener) {
+    public AdapterTrainer<S> onNewBest(TrainingHooks.BestListener listener) {
         this.bestListener = listener;
         return this;
     }

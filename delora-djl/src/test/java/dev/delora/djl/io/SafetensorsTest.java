@@ -61,17 +61,17 @@ class SafetensorsTest {
         assertEquals(new Shape(0, 3), t.get("empty").getShape());
         try (Safetensors.Reader r = Safetensors.open(Fixtures.path("hf/dtypes.safetensors"))) {
             assertEquals(Map.of("format", "pt", "note", "delora"), r.metadata());
-            assertEquals(Safetensors.Dtype.BF16, r.info("bf16").dtype());
+            assertEquals(SafetensorsDtype.BF16, r.info("bf16").dtype());
         }
     }
 
     @Test
     void subnormalAndSpecialHalfValues() {
-        assertEquals(0x1p-24f, Safetensors.halfToFloat(0x0001));
-        assertEquals(-0x1.ff8p-15f, Safetensors.halfToFloat(0x83ff));
-        assertEquals(Float.POSITIVE_INFINITY, Safetensors.halfToFloat(0x7c00));
-        assertTrue(Float.isNaN(Safetensors.halfToFloat(0x7e00)));
-        assertEquals(1.0f, Safetensors.halfToFloat(0x3c00));
+        assertEquals(0x1p-24f, SafetensorsDtype.halfToFloat(0x0001));
+        assertEquals(-0x1.ff8p-15f, SafetensorsDtype.halfToFloat(0x83ff));
+        assertEquals(Float.POSITIVE_INFINITY, SafetensorsDtype.halfToFloat(0x7c00));
+        assertTrue(Float.isNaN(SafetensorsDtype.halfToFloat(0x7e00)));
+        assertEquals(1.0f, SafetensorsDtype.halfToFloat(0x3c00));
     }
 
     @Test

@@ -42,7 +42,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * <p>Each folder gets the Java logits on {@code peft/golden.safetensors}'s inputs in {@code java_logits.safetensors}.
  * Adapters are created here (random trained-like values on the fixture base), not copied from PEFT's folders:
  * {@code lora/}, {@code delora/} (PEFT's DELORA type), {@code delora_paper_as_lora/}, {@code loraxs_as_lora/},
- * {@code sora_as_lora/} (exact plain-LoRA exports), and {@code lora_merged/}, {@code delora_merged/} (HfExport after
+ * {@code sora_as_lora/}, {@code sora_layer1_as_lora/} (exact plain-LoRA exports, the last with
+ * {@code layers_to_transform}/{@code layers_pattern}), and {@code lora_merged/}, {@code delora_merged/} (HfExport after
  * merge-and-unload).
  */
 @EnabledIfSystemProperty(named = "parity.out", matches = ".+")
@@ -120,6 +121,9 @@ class ParityExportTest {
                 .modulesToSave("classifier").build(), true, false);
         export(root, "sora_as_lora", SoraConfig.builder().r(4).targetModules("query", "key", "value")
                 .modulesToSave("classifier").build(), true, false);
+        // layer filters survive the conversion: PEFT must adapt exactly layer 1
+        export(root, "sora_layer1_as_lora", SoraConfig.builder().r(4).targetModules("query", "value", "output.dense")
+                .layersToTransform(1).layersPattern("layer").modulesToSave("classifier").build(), true, false);
         export(root, "lora_merged", LoraConfig.builder().r(4).targetModules(q).modulesToSave("classifier").build(),
                 false, true);
         export(root, "delora_merged", DeloraConfig.builder().r(4).init(DeloraInit.PAPER).targetModules(q)
