@@ -123,6 +123,9 @@ public final class ConfigFields {
 
     private int intValue(String field, Object v) {
         BigDecimal d = decimal(field, v, "an integer");
+        if (d.signum() != 0 && d.stripTrailingZeros().scale() > 0) {
+            throw error("field '" + field + "' must be an integer, got " + describe(v));
+        }
         try {
             return d.intValueExact();
         } catch (ArithmeticException e) {

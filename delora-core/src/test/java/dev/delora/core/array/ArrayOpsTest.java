@@ -15,7 +15,7 @@ import ai.djl.training.GradientCollector;
 import org.junit.jupiter.api.Test;
 
 /** The shared helpers every adapter and the merge/load checks rely on. */
-class AdapterParametersTest {
+class ArrayOpsTest {
 
     @Test
     void allFiniteRejectsNanAndBothInfinitiesButNotLargeFiniteValues() {
