@@ -19,7 +19,7 @@ import java.util.Set;
 /**
  * DeLoRA's PEFT format and training. {@code init_weights} true/false files are exactly PEFT 0.21.2's
  * {@code DeloraConfig}; the paper's frozen-copy init is saved under our own {@code peft_type}
- * {@value #PAPER_PEFT_TYPE} with {@code init_weights: "paper"} and the frozen copies {@code delora_C}/{@code delora_D},
+ * {@value #PAPER_PEFT_TYPE} with {@code init_weights: "paper"} and the frozen copies {@code frozen_C}/{@code frozen_D},
  * which PEFT refuses instead of loading a different adapter.
  *
  * <p>Training: λ ({@code delora_lambda}) gets its own parameter group, as the reference {@code glue_delora.py} does

@@ -4,7 +4,8 @@
  * wrappers; the exact plain-LoRA form of any adapter ({@link dev.delora.djl.peft.LoraForm}); parameter counts; and
  * {@link dev.delora.djl.peft.PeftTaskModel}, which model families implement to name their PEFT task and head.
  *
- * <p>May depend on: {@code delora-core} (never a method package), {@code djl.tree}. Not on {@code persist},
+ * <p>May depend on: {@code delora-core} (never a method package except LoRA, the target of conversion),
+ * {@code djl.tree}. Not on {@code persist},
  * {@code train} or {@code hf}.
  */
 package dev.delora.djl.peft;

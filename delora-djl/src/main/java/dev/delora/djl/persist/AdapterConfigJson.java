@@ -60,7 +60,7 @@ public final class AdapterConfigJson {
         o.put("task_type", metadata.taskType());
         o.put("base_model_name_or_path", metadata.baseModelNameOrPath());
         o.put("inference_mode", false);
-        o.putAll(config.method().toFields(config));
+        o.putAll(AdapterMethods.of(config).toFields(config));
         o.putAll(targetFields(config.targets()));
         // sorted like PEFT's own files, which makes diffs against them readable
         return (JsonObject) toJsonTree(new TreeMap<>(o));

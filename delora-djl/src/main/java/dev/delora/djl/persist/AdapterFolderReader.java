@@ -1,5 +1,7 @@
 package dev.delora.djl.persist;
 
+import dev.delora.core.method.AdapterMethods;
+
 import dev.delora.djl.tree.TargetModules;
 
 import ai.djl.ndarray.NDArray;
@@ -98,7 +100,7 @@ final class AdapterFolderReader {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(configFile + " does not fit this model: " + e.getMessage(), e);
         }
-        AdapterMethod method = config.method();
+        AdapterMethod method = AdapterMethods.of(config);
 
         // what the file must hold: each target's suffixes, then the modules_to_save parameters
         Map<String, Shape> expected = new LinkedHashMap<>();

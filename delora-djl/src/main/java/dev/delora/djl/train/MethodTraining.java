@@ -1,5 +1,7 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.method.AdapterMethods;
+
 import ai.djl.nn.Parameter;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
@@ -44,7 +46,7 @@ public record MethodTraining(GroupedAdamW optimizer, TrainingExtension extension
         }
         TrainingContext context = new TrainingContext(name, adapters, settings.learningRate(), settings.weightDecay(),
                 settings.groupLearningRates());
-        TrainingExtension extension = config.method().training(config, context);
+        TrainingExtension extension = AdapterMethods.of(config).training(config, context);
         try {
             ParameterGroups.Builder groups = ParameterGroups.standard(settings.weightDecay());
             List<ParameterGroup> rules = extension.parameterGroups();
@@ -53,11 +55,11 @@ public record MethodTraining(GroupedAdamW optimizer, TrainingExtension extension
             }
             ParameterGroups grouping = groups.build();
             Set<String> known = new TreeSet<>(context.groupsAsked());
-            grouping.rules().forEach(r -> known.add(r.name()));
+            rules.forEach(r -> known.add(r.name()));
             for (String group : settings.groupLearningRates().keySet()) {
                 if (!known.contains(group)) {
                     throw new IllegalArgumentException("Learning rate set for parameter group '" + group + "', which "
-                            + config.method().name() + " does not define; its groups: " + known);
+                            + AdapterMethods.of(config).name() + " does not define; its groups: " + known);
                 }
             }
             Set<Parameter> owned = extension.ownedParameters();

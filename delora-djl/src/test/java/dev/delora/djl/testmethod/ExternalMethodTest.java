@@ -42,7 +42,7 @@ class ExternalMethodTest {
     void theRegistryFindsIt() {
         assertTrue(AdapterMethods.names().contains("outer"), AdapterMethods.names().toString());
         assertEquals(OuterMethod.class, AdapterMethods.byPeftType("OUTER_TEST").getClass());
-        assertEquals(OuterMethod.class, CONFIG.method().getClass());
+        assertEquals(OuterMethod.class, AdapterMethods.of(CONFIG).getClass());
         JsonObject json = PeftAdapters.configToJson(CONFIG, new PeftAdapters.Metadata(null, null));
         assertEquals("OUTER_TEST", json.get("peft_type").getAsString());
         assertEquals(CONFIG, AdapterConfigJson.fromJson(json, "test"));

@@ -1,5 +1,7 @@
 package dev.delora.djl.train;
 
+import dev.delora.core.method.AdapterMethods;
+
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.delora.core.LinearAdapter;
@@ -40,7 +42,7 @@ class ParameterGroupsTest {
             TrainingContext context = new TrainingContext("default", Map.of(q, adapter), 1e-2, 0.01,
                     Map.of(DeloraMethod.LAMBDA_GROUP, lambdaLr));
             ParameterGroups.Builder b = ParameterGroups.standard(ParameterGroups.DEFAULT_WEIGHT_DECAY);
-            config.method().training(config, context).parameterGroups().forEach(b::addFirst);
+            AdapterMethods.of(config).training(config, context).parameterGroups().forEach(b::addFirst);
             if (head != null) {
                 b.headLr(head, 5e-4, 0.01);
             }

@@ -170,58 +170,61 @@ public final class GlueRunner {
             AdapterTrainer<int[]> trainer = AdapterTrainer.forAdapter(peft, (outputs, labels) -> regression
                     ? outputs.head().reshape(-1).sub(labels).square().mean()
                     : ce.evaluate(new NDList(labels), outputs), config);
+            try {
 
-            List<EpochLog> epochs = new ArrayList<>();
-            Map<String, Map<String, Double>> testAt = new LinkedHashMap<>();
-            BestWeights best = new BestWeights(block);
-            trainer.evaluator(epoch -> evaluate(model, block, validation))
-                    .onNewBest((epoch, metrics) -> {
-                        Map<String, Double> t = evaluate(model, block, test);
-                        testAt.put(Integer.toString(epoch + 1), t);
-                        best.save();
-                        out.printf(Locale.ROOT, "epoch %d: validation improved, test %s%n", epoch + 1, format(t));
-                    });
-            Random shuffle = new Random(seed);
-            AdapterTrainer.Result result = trainer.fit(epoch -> train.batches(hp.batchSize(), shuffle),
-                    train.batches(hp.batchSize(), null).size(),
-                    (m, rows) -> new AdapterTrainer.Batch(train.inputs(m, rows), train.labels(m, rows, regression),
-                            rows.length));
-            for (AdapterTrainer.EpochResult e : result.epochs()) {
-                String key = Integer.toString(e.epoch() + 1);
-                epochs.add(new EpochLog(e.epoch() + 1, e.meanLoss(), e.metrics(), testAt.get(key)));
+                List<EpochLog> epochs = new ArrayList<>();
+                Map<String, Map<String, Double>> testAt = new LinkedHashMap<>();
+                BestWeights best = new BestWeights(block);
+                trainer.evaluator(epoch -> evaluate(model, block, validation))
+                        .onNewBest((epoch, metrics) -> {
+                            Map<String, Double> t = evaluate(model, block, test);
+                            testAt.put(Integer.toString(epoch + 1), t);
+                            best.save();
+                            out.printf(Locale.ROOT, "epoch %d: validation improved, test %s%n", epoch + 1, format(t));
+                        });
+                Random shuffle = new Random(seed);
+                AdapterTrainer.Result result = trainer.fit(epoch -> train.batches(hp.batchSize(), shuffle),
+                        train.batches(hp.batchSize(), null).size(),
+                        (m, rows) -> new AdapterTrainer.Batch(train.inputs(m, rows), train.labels(m, rows, regression),
+                                rows.length));
+                for (AdapterTrainer.EpochResult e : result.epochs()) {
+                    String key = Integer.toString(e.epoch() + 1);
+                    epochs.add(new EpochLog(e.epoch() + 1, e.meanLoss(), e.metrics(), testAt.get(key)));
+                }
+                int bestEpoch = result.bestEpoch() < 0 ? 0 : result.bestEpoch() + 1;
+                Map<String, Double> atBest = bestEpoch == 0 ? Map.of() : testAt.get(Integer.toString(bestEpoch));
+                out.printf(Locale.ROOT, "seed %d: best validation epoch %d, test %s (before training %s)%n", seed, bestEpoch,
+                        format(atBest), format(before));
+                RunResult run = new RunResult(seed, bestEpoch, before, atBest, trainable, epochs,
+                        (System.nanoTime() - start) / 1e9);
+                writeRunLog(run);
+                if (bestEpoch > 0) {
+                    best.restore(); // the weights of the reported epoch
+                }
+                try (LoraForm form = LoraForm.of(peft, AdaptedModel.DEFAULT_ADAPTER)) {
+                    // every method has an exact plain-LoRA form; SoRA's drops the ranks whose gate is zero (pruning)
+                    out.printf(Locale.ROOT, "exact plain-LoRA form: adapter parameters %,d -> %,d; rank per module %s%n",
+                            peft.adapterParameterCount(AdaptedModel.DEFAULT_ADAPTER),
+                            form.parameterCount(), form.ranks());
+                }
+                if (export && bestEpoch > 0) {
+                    // the adapter in PEFT's layout (LoRA, DeLoRA ZERO_B load in PEFT as they are) and, for every method,
+                    // its exact plain-LoRA form, which any PEFT version loads
+                    Path adapter = PeftAdapters.save(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed
+                            + "-adapter"));
+                    Path asLora = PeftAdapters.saveAsLora(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed
+                            + "-adapter-as-lora"));
+                    out.printf(Locale.ROOT, "saved the best adapter to %s (as plain LoRA: %s)%n", adapter, asLora);
+                    Block merged = peft.mergeAndUnload();
+                    Path dir = output.resolve("seed-" + seed + "-merged");
+                    HfExport.save(merged, loaded.config(), loaded.tokenizerJson(), dir);
+                    out.printf(Locale.ROOT, "merged the best adapter into the model and exported it to %s%n", dir);
+                }
+                best.close();
+                return run;
+            } finally {
+                trainer.close();
             }
-            int bestEpoch = result.bestEpoch() < 0 ? 0 : result.bestEpoch() + 1;
-            Map<String, Double> atBest = bestEpoch == 0 ? Map.of() : testAt.get(Integer.toString(bestEpoch));
-            out.printf(Locale.ROOT, "seed %d: best validation epoch %d, test %s (before training %s)%n", seed, bestEpoch,
-                    format(atBest), format(before));
-            RunResult run = new RunResult(seed, bestEpoch, before, atBest, trainable, epochs,
-                    (System.nanoTime() - start) / 1e9);
-            writeRunLog(run);
-            if (bestEpoch > 0) {
-                best.restore(); // the weights of the reported epoch
-            }
-            try (LoraForm form = LoraForm.of(peft, AdaptedModel.DEFAULT_ADAPTER)) {
-                // every method has an exact plain-LoRA form; SoRA's drops the ranks whose gate is zero (pruning)
-                out.printf(Locale.ROOT, "exact plain-LoRA form: adapter parameters %,d -> %,d; rank per module %s%n",
-                        peft.adapterParameterCount(AdaptedModel.DEFAULT_ADAPTER),
-                        form.parameterCount(), form.ranks());
-            }
-            if (export && bestEpoch > 0) {
-                // the adapter in PEFT's layout (LoRA, DeLoRA ZERO_B load in PEFT as they are) and, for every method,
-                // its exact plain-LoRA form, which any PEFT version loads
-                Path adapter = PeftAdapters.save(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed
-                        + "-adapter"));
-                Path asLora = PeftAdapters.saveAsLora(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed
-                        + "-adapter-as-lora"));
-                out.printf(Locale.ROOT, "saved the best adapter to %s (as plain LoRA: %s)%n", adapter, asLora);
-                Block merged = peft.mergeAndUnload();
-                Path dir = output.resolve("seed-" + seed + "-merged");
-                HfExport.save(merged, loaded.config(), loaded.tokenizerJson(), dir);
-                out.printf(Locale.ROOT, "merged the best adapter into the model and exported it to %s%n", dir);
-            }
-            best.close();
-            trainer.close();
-            return run;
         }
     }
 
