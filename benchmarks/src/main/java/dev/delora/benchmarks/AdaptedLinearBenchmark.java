@@ -31,8 +31,12 @@ import org.openjdk.jmh.annotations.Warmup;
         "-Dai.djl.pytorch.num_interop_threads=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
 public class AdaptedLinearBenchmark {
 
-    /** {@code base} (the frozen plain Linear) or an adapter key of {@link Method}. */
-    @Param({"base", "lora", "delora", "delora-paper", "loraxs", "sora"})
+    /**
+     * {@code base} (the frozen plain Linear) or a {@link MethodSpec} ({@code NAME[:field=value]}); the list is
+     * {@link MethodSpec#DEFAULT_METHODS} with the base (JMH needs the values literally; {@code -p method=...} runs
+     * others).
+     */
+    @Param({"base", "lora", "delora", "delora:init_weights=paper", "loraxs", "sora"})
     public String method;
 
     /** Adapter rank. */
@@ -44,7 +48,7 @@ public class AdaptedLinearBenchmark {
     /** Builds the layer and its input. */
     @Setup(Level.Trial)
     public void setUp() {
-        layer = LayerCase.create(Method.of(method), 32, 128, 768, rank);
+        layer = LayerCase.create(MethodSpec.parse(method), 32, 128, 768, rank);
     }
 
     /** Frees the native arrays. */

@@ -10,26 +10,32 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
-import dev.delora.core.sora.SoraAdapter;
-import dev.delora.core.sora.SoraThreshold;
+import dev.delora.core.method.TrainingExtension;
 import dev.delora.djl.hf.HfConfig;
 import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.peft.AdaptedModel;
-import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.train.GroupedAdamW;
+import dev.delora.djl.train.MethodTraining;
 import dev.delora.djl.train.ParameterGroups;
-import dev.delora.djl.train.SparseAdamW;
+import dev.delora.djl.train.TrainerSettings;
+import dev.delora.djl.tree.BlockTree;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Section 2 and 3: a RoBERTa-base-shaped sequence classifier with random weights (transformers' init), adapters on
  * {@code query} and {@code value}, the head trained in full, and the training step a user writes with delora4j:
- * forward, cross-entropy, backward, {@link AdamW} (plus, for SoRA, η·mean|g| and {@link SparseAdamW} on the gates).
+ * forward, cross-entropy plus the method's loss term, backward, AdamW over the parameter groups and whatever the
+ * method trains with its own optimizer, all from the adapter config ({@link MethodTraining}), as
+ * {@code AdapterTrainer} does per step.
  *
- * <p>The {@link Method#BASE} case freezes the encoder but trains the head and the embedding LayerNorm, so its
+ * <p>The {@link MethodSpec#BASE} case freezes the encoder but trains the head and the embedding LayerNorm, so its
  * backward runs through every layer as an adapter's does: the difference between an adapter's step and the base step
  * is what the adapter costs.
  */
@@ -39,27 +45,40 @@ public final class EncoderCase implements AutoCloseable {
     static final String HEAD = "classifier";
     /** Trained in the base case so that the backward pass reaches the bottom layer. */
     static final String EMBEDDING_NORM = "roberta.embeddings.LayerNorm";
+    /** The adapted modules, as on the PEFT side. */
+    static final List<String> TARGETS = List.of("query", "value");
+    /** Learning rate of the adapters and the head (and of a method's groups unless its spec sets another). */
+    static final double LEARNING_RATE = 1e-4;
 
     private final NDManager manager;
     private final HfSequenceClassifier block;
     private final AdaptedModel peft;
     private final GroupedAdamW optimizer;
-    private final SparseAdamW gateOptimizer;
-    private final List<NDArray> gates;
+    private final TrainingExtension extension;
+    private final List<Parameter> notInOptimizer;
     private final NDList inputs;
     private final NDArray labels;
     private final Loss loss = Loss.softmaxCrossEntropyLoss();
+    private int steps;
 
     private EncoderCase(NDManager manager, HfSequenceClassifier block, AdaptedModel peft, GroupedAdamW optimizer,
-            SparseAdamW gateOptimizer, List<NDArray> gates, NDList inputs, NDArray labels) {
+            TrainingExtension extension, NDList inputs, NDArray labels) {
         this.manager = manager;
         this.block = block;
         this.peft = peft;
         this.optimizer = optimizer;
-        this.gateOptimizer = gateOptimizer;
-        this.gates = gates;
+        this.extension = extension;
         this.inputs = inputs;
         this.labels = labels;
+        Set<Parameter> inOptimizer = Collections.newSetFromMap(new IdentityHashMap<>());
+        inOptimizer.addAll(optimizer.parameters());
+        List<Parameter> rest = new ArrayList<>();
+        for (Parameter p : block.getParameters().values()) {
+            if (p.requiresGradient() && !inOptimizer.contains(p)) {
+                rest.add(p);
+            }
+        }
+        this.notInOptimizer = List.copyOf(rest);
     }
 
     /**
@@ -83,43 +102,42 @@ public final class EncoderCase implements AutoCloseable {
      * @param seq sequence length
      * @return the case
      */
-    public static EncoderCase create(Method method, int layers, int r, int batch, int seq) {
+    public static EncoderCase create(MethodSpec method, int layers, int r, int batch, int seq) {
         Engine.getInstance().setRandomSeed(42);
         NDManager manager = NDManager.newBaseManager();
         HfConfig cfg = robertaBase(layers);
         HfSequenceClassifier block = new HfSequenceClassifier(cfg);
         HfModels.initialize(block, cfg, manager);
         AdaptedModel peft = null;
-        if (method == Method.BASE) {
+        GroupedAdamW optimizer;
+        TrainingExtension extension;
+        if (method.isBase()) {
             block.freezeParameters(true);
+            Map<String, Parameter> trainable = new LinkedHashMap<>();
             BlockTree.parameters(block).forEach((name, p) -> {
                 if (name.startsWith(HEAD + ".") || name.startsWith(EMBEDDING_NORM + ".")) {
                     p.freeze(false);
+                    trainable.put(name, p);
                 }
             });
+            optimizer = GroupedAdamW.create(trainable,
+                    ParameterGroups.standard(ParameterGroups.DEFAULT_WEIGHT_DECAY).build(), LEARNING_RATE);
+            extension = TrainingExtension.NONE;
         } else {
-            peft = AdaptedModel.inject(block, method.config(r, new String[] {HEAD}, "query", "value"));
+            peft = AdaptedModel.inject(block, method.config(r, TARGETS, List.of(HEAD)));
+            MethodTraining training = MethodTraining.of(peft, TrainerSettings.builder()
+                    .learningRate(LEARNING_RATE)
+                    .weightDecay(ParameterGroups.DEFAULT_WEIGHT_DECAY)
+                    .groupLearningRates(method.groupLearningRates())
+                    .build());
+            optimizer = training.optimizer();
+            extension = training.extension();
         }
-        Map<String, Parameter> trainable = new LinkedHashMap<>();
-        Map<String, Parameter> gateParams = new LinkedHashMap<>();
-        BlockTree.parameters(block).forEach((name, p) -> {
-            if (p.requiresGradient()) {
-                (name.contains(SoraAdapter.GATE) ? gateParams : trainable).put(name, p);
-            }
-        });
-        ParameterGroups groups = (method == Method.DELORA || method == Method.DELORA_PAPER
-                ? ParameterGroups.delora(3e-3) : ParameterGroups.standard(ParameterGroups.DEFAULT_WEIGHT_DECAY))
-                .build();
-        GroupedAdamW optimizer = GroupedAdamW.create(trainable, groups, 1e-4);
-        SparseAdamW gateOptimizer = gateParams.isEmpty() ? null
-                : new SparseAdamW(gateParams.values(), 1e-4, 1e-4, SparseAdamW.referenceConfig(),
-                        SoraThreshold.REFERENCE);
-        List<NDArray> gates = gateParams.values().stream().map(Parameter::getArray).toList();
         // random ids that avoid the special tokens 0..3; no padding, like the torch side
         NDArray ids = manager.randomInteger(4, cfg.vocabSize(), new Shape(batch, seq), DataType.INT64);
         NDArray mask = manager.ones(new Shape(batch, seq), DataType.INT64);
         NDArray labels = manager.randomInteger(0, 2, new Shape(batch), DataType.INT64);
-        return new EncoderCase(manager, block, peft, optimizer, gateOptimizer, gates, new NDList(ids, mask), labels);
+        return new EncoderCase(manager, block, peft, optimizer, extension, new NDList(ids, mask), labels);
     }
 
     /**
@@ -142,7 +160,9 @@ public final class EncoderCase implements AutoCloseable {
     }
 
     /**
-     * One training step: forward (dropout on), loss, backward, optimizer.
+     * One training step as {@code AdapterTrainer} takes it: forward (dropout on), loss plus the method's term,
+     * backward, the optimizer's step, the method's after-step (its own optimizer), and zeroed gradients of the
+     * trainable parameters the optimizer does not hold. The learning-rate factor is 1 (no schedule).
      *
      * @return the loss
      */
@@ -153,18 +173,34 @@ public final class EncoderCase implements AutoCloseable {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDList out = block.forward(new ParameterStore(step, false), inputs, true);
                 NDArray l = loss.evaluate(new NDList(labels), out);
-                if (gateOptimizer != null) {
-                    l = l.add(SparseAdamW.l1Penalty(gates, 10, step));
+                NDArray methodTerm = extension.extraLoss(step);
+                if (methodTerm != null) {
+                    l = l.add(methodTerm);
                 }
                 value = l.getFloat();
                 gc.backward(l);
             }
             optimizer.step(1.0);
-            if (gateOptimizer != null) {
-                gateOptimizer.step(1.0);
-            }
+            extension.afterStep(steps++, 1.0);
+            zeroGradients(notInOptimizer);
         }
         return value;
+    }
+
+    /**
+     * Zeroes gradients the optimizer does not hold (as {@code AdapterTrainer} does, in a manager of its own: the
+     * arrays may already be lent to the step's manager, and lending an array twice to one manager frees it).
+     */
+    private static void zeroGradients(List<Parameter> parameters) {
+        if (parameters.isEmpty()) {
+            return;
+        }
+        try (NDManager tmp = NDManager.newBaseManager()) {
+            for (Parameter p : parameters) {
+                p.getArray().tempAttach(tmp);
+                p.getArray().getGradient().muli(0f);
+            }
+        }
     }
 
     /** One inference forward (no gradient recording, dropout off); the logits are read back to the host. */
@@ -189,10 +225,11 @@ public final class EncoderCase implements AutoCloseable {
 
     @Override
     public void close() {
-        optimizer.close();
-        if (gateOptimizer != null) {
-            gateOptimizer.close();
+        try {
+            extension.close();
+        } finally {
+            optimizer.close();
+            manager.close();
         }
-        manager.close();
     }
 }

@@ -10,12 +10,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Combines result files of repeated runs (both sides' JSON schema) into one: every number becomes the median of
  * the runs that have it, anything else is taken from the first run that has it. On a shared machine, alternating
- * our runs with PEFT's and taking medians keeps a slow minute from landing on one side only.
+ * our runs with PEFT's and taking medians keeps a slow minute from landing on one side only. Older method keys are
+ * read under their current labels ({@code delora-paper} as {@code delora:init_weights=paper}).
  */
 final class JsonMedian {
 
@@ -31,9 +33,25 @@ final class JsonMedian {
     static JsonObject read(List<Path> files) throws IOException {
         List<JsonObject> runs = new ArrayList<>();
         for (Path f : files) {
-            runs.add(JsonParser.parseString(Files.readString(f)).getAsJsonObject());
+            runs.add(canonicalKeys(JsonParser.parseString(Files.readString(f)).getAsJsonObject()));
         }
         return combine(runs);
+    }
+
+    /**
+     * Renames older method keys to their canonical labels ({@link MethodSpec#canonicalKey}), at any depth, so that
+     * files from before and after the spec syntax combine.
+     *
+     * @param o a result object
+     * @return the object with its keys renamed (a copy), in the same order
+     */
+    static JsonObject canonicalKeys(JsonObject o) {
+        JsonObject out = new JsonObject();
+        for (Map.Entry<String, JsonElement> e : o.entrySet()) {
+            JsonElement v = e.getValue();
+            out.add(MethodSpec.canonicalKey(e.getKey()), v.isJsonObject() ? canonicalKeys(v.getAsJsonObject()) : v);
+        }
+        return out;
     }
 
     static JsonObject combine(List<JsonObject> runs) {

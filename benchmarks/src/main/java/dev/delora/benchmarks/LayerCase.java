@@ -13,6 +13,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import dev.delora.djl.peft.AdaptedModel;
+import java.util.List;
 
 /**
  * Section 1: one {@code Linear(dim → dim)} (frozen, with bias), plain or adapted, and an input {@code [batch, seq,
@@ -35,14 +36,14 @@ public final class LayerCase implements AutoCloseable {
     /**
      * Builds a case.
      *
-     * @param method the adapter, or {@link Method#BASE} for the plain frozen Linear
+     * @param method the adapter, or {@link MethodSpec#BASE} for the plain frozen Linear
      * @param batch batch size
      * @param seq sequence length
      * @param dim input and output width
      * @param r adapter rank
      * @return the case; close it to free its arrays
      */
-    public static LayerCase create(Method method, int batch, int seq, int dim, int r) {
+    public static LayerCase create(MethodSpec method, int batch, int seq, int dim, int r) {
         Engine.getInstance().setRandomSeed(42);
         NDManager manager = NDManager.newBaseManager();
         SequentialBlock net = new SequentialBlock().add(Linear.builder().setUnits(dim).build());
@@ -50,8 +51,8 @@ public final class LayerCase implements AutoCloseable {
         net.initialize(manager, DataType.FLOAT32, new Shape(1, dim));
         net.freezeParameters(true);
         Block layer = net.getChildren().get(0).getValue();
-        if (method != Method.BASE) {
-            AdaptedModel peft = AdaptedModel.inject(net, method.config(r, new String[0], "Linear"));
+        if (!method.isBase()) {
+            AdaptedModel peft = AdaptedModel.inject(net, method.config(r, List.of("Linear"), List.of()));
             layer = peft.adaptedModules().values().iterator().next();
         }
         NDArray x = manager.randomNormal(new Shape(batch, seq, dim));

@@ -2,8 +2,6 @@ package dev.delora.core;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.delora.core.method.AdapterMethod;
-import dev.delora.core.method.AdapterMethods;
 import dev.delora.core.target.TargetSelector;
 import dev.delora.core.target.TargetSpec;
 import java.util.Map;
@@ -18,21 +16,11 @@ public interface AdapterConfig {
 
     /**
      * Returns the PEFT type written in {@code adapter_config.json} (e.g. {@code "LORA"}); one of
-     * {@link AdapterMethod#peftTypes()} of its method.
+     * {@code AdapterMethod.peftTypes()} of its method.
      *
      * @return the PEFT type name
      */
     String peftType();
-
-    /**
-     * Returns the registered method this config belongs to.
-     *
-     * @return the method
-     * @throws IllegalArgumentException if no registered method owns this config type
-     */
-    default AdapterMethod method() {
-        return AdapterMethods.of(this);
-    }
 
     /**
      * Returns the same config with other targets (e.g. with {@code modules_to_save} entries a model lacks dropped).

@@ -3,7 +3,8 @@
  * with PEFT's field names), {@link dev.delora.core.LinearAdapter} (the math of one adapted {@code Linear}: decomposed
  * forward, exact plain-LoRA form) and {@link dev.delora.core.LoraFactors}, plus the config builders' shared options.
  *
- * <p>May depend on: {@code ai.djl:api}, {@code core.array}, {@code core.target}, {@code core.method}. Never on a method
+ * <p>May depend on: {@code ai.djl:api}, {@code core.array}, {@code core.target}. Never on {@code core.method} (which
+ * depends on this package) nor on a method
  * package. Nothing in {@code delora-core} depends on {@code delora-djl}.
  */
 package dev.delora.core;
