@@ -18,20 +18,35 @@ public class Quickstart {
         try (Model model = Model.newInstance("quickstart");
                 EmbeddedModels.Embedded miniLm = EmbeddedModels.miniLm(model.getNDManager(), 2, 128)) {
             model.setBlock(miniLm.block()); // BERT with Hugging Face module names, weights from Maven Central
-            AdaptedModel peft = AdaptedModel.inject(miniLm.block(), DeloraConfig.builder().r(8).deloraLambda(12)
-                    .init(DeloraInit.PAPER).targetModules("query", "value").modulesToSave("classifier").build());
+            AdaptedModel peft = AdaptedModel.inject(
+                    miniLm.block(),
+                    DeloraConfig.builder()
+                            .r(8)
+                            .deloraLambda(12)
+                            .init(DeloraInit.PAPER)
+                            .targetModules("query", "value")
+                            .modulesToSave("classifier")
+                            .build());
             peft.printTrainableParameters(); // trainable params: 74,510 || all params: 22,787,726 || trainable%: 0.3270
 
             // the trainer builds DeLoRA's parameter groups (λ at its own rate) from the adapter's config
-            TrainerSettings settings = TrainerSettings.builder().epochs(5).learningRate(1e-3).warmupRatio(0)
-                    .groupLearningRate("delora_lambda", 3e-3).build();
+            TrainerSettings settings = TrainerSettings.builder()
+                    .epochs(5)
+                    .learningRate(1e-3)
+                    .warmupRatio(0)
+                    .groupLearningRate("delora_lambda", 3e-3)
+                    .build();
             Loss crossEntropy = Loss.softmaxCrossEntropyLoss();
             List<String> texts = List.of("a gripping, funny film", "a tedious mess");
             long[] labels = {1, 0};
-            try (AdapterTrainer<List<String>> trainer = AdapterTrainer.forAdapter(peft,
-                    (logits, y) -> crossEntropy.evaluate(new NDList(y), logits), settings)) {
-                AdapterTrainer.Result result = trainer.fit(List.of(texts), (manager, batch) -> new AdapterTrainer.Batch(
-                        miniLm.tokenizer().encode(batch).toNDList(manager), manager.create(labels), batch.size()));
+            try (AdapterTrainer<List<String>> trainer = AdapterTrainer.forAdapter(
+                    peft, (logits, y) -> crossEntropy.evaluate(new NDList(y), logits), settings)) {
+                AdapterTrainer.Result result = trainer.fit(
+                        List.of(texts),
+                        (manager, batch) -> new AdapterTrainer.Batch(
+                                miniLm.tokenizer().encode(batch).toNDList(manager),
+                                manager.create(labels),
+                                batch.size()));
                 System.out.println("loss per step: " + result.stepLosses());
             }
             // the adapter as an exactly equivalent plain LoRA, which PEFT's PeftModel.from_pretrained loads

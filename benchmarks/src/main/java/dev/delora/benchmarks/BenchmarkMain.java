@@ -1,18 +1,11 @@
 package dev.delora.benchmarks;
 
-import dev.delora.core.method.AdapterMethods;
-
-import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import dev.delora.core.AdapterConfig;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -21,7 +14,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -68,147 +60,195 @@ public final class BenchmarkMain implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--peft", split = ",", paramLabel = "FILE", description = "PyTorch + PEFT results from "
-            + "bench_peft.py: adds PEFT and our/PEFT columns (several files, e.g. interleaved rounds: the median of "
-            + "each number).")
+    @Option(
+            names = "--peft",
+            split = ",",
+            paramLabel = "FILE",
+            description = "PyTorch + PEFT results from "
+                    + "bench_peft.py: adds PEFT and our/PEFT columns (several files, e.g. interleaved rounds: the "
+                    + "median of "
+                    + "each number).")
     List<Path> peft;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Also write our results as JSON (bench_peft.py's "
-            + "schema; method keys are the specs' canonical labels).")
+    @Option(
+            names = "--json",
+            paramLabel = "FILE",
+            description = "Also write our results as JSON (bench_peft.py's "
+                    + "schema; method keys are the specs' canonical labels).")
     Path json;
 
-    @Option(names = "--results", split = ",", paramLabel = "FILE", description = "Measure nothing: print the table "
-            + "from --json files written earlier (median per number).")
+    @Option(
+            names = "--results",
+            split = ",",
+            paramLabel = "FILE",
+            description =
+                    "Measure nothing: print the table " + "from --json files written earlier (median per number).")
     List<Path> results;
 
-    @Option(names = "--threads", paramLabel = "N", defaultValue = "2",
+    @Option(
+            names = "--threads",
+            paramLabel = "N",
+            defaultValue = "2",
             description = "libtorch intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--interop-threads", paramLabel = "N", defaultValue = "1",
+    @Option(
+            names = "--interop-threads",
+            paramLabel = "N",
+            defaultValue = "1",
             description = "libtorch inter-op threads (default: ${DEFAULT-VALUE}).")
     int interopThreads;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+    @Option(
+            names = "--warmup",
+            paramLabel = "N",
+            defaultValue = "1",
             description = "Untimed repetitions before each timing (default: ${DEFAULT-VALUE}; layer: 3 + N).")
     int warmup;
 
-    @Option(names = "--layer-iterations", paramLabel = "N", defaultValue = "20",
+    @Option(
+            names = "--layer-iterations",
+            paramLabel = "N",
+            defaultValue = "20",
             description = "Timed repetitions, section 1 (default: ${DEFAULT-VALUE}).")
     int layerIterations;
 
-    @Option(names = "--train-iterations", paramLabel = "N", defaultValue = "3",
+    @Option(
+            names = "--train-iterations",
+            paramLabel = "N",
+            defaultValue = "3",
             description = "Timed training steps per configuration (default: ${DEFAULT-VALUE}).")
     int trainIterations;
 
-    @Option(names = "--infer-iterations", paramLabel = "N", defaultValue = "3",
+    @Option(
+            names = "--infer-iterations",
+            paramLabel = "N",
+            defaultValue = "3",
             description = "Timed inference forwards per configuration (default: ${DEFAULT-VALUE}).")
     int inferIterations;
 
-    @Option(names = "--merge-iterations", paramLabel = "N", defaultValue = "5",
+    @Option(
+            names = "--merge-iterations",
+            paramLabel = "N",
+            defaultValue = "5",
             description = "Timed merges (default: ${DEFAULT-VALUE}).")
     int mergeIterations;
 
-    @Option(names = "--batches", split = ",", paramLabel = "N", defaultValue = "8,32",
+    @Option(
+            names = "--batches",
+            split = ",",
+            paramLabel = "N",
+            defaultValue = "8,32",
             description = "Batch sizes of section 2 (default: ${DEFAULT-VALUE}).")
     List<Integer> batches;
 
-    @Option(names = "--seq", paramLabel = "N", defaultValue = "128",
+    @Option(
+            names = "--seq",
+            paramLabel = "N",
+            defaultValue = "128",
             description = "Sequence length (default: ${DEFAULT-VALUE}).")
     int seq;
 
-    @Option(names = "--layers", paramLabel = "N", defaultValue = "12",
+    @Option(
+            names = "--layers",
+            paramLabel = "N",
+            defaultValue = "12",
             description = "Encoder layers (default: ${DEFAULT-VALUE}, RoBERTa-base).")
     int layers;
 
-    @Option(names = "--rank", paramLabel = "N", defaultValue = "8",
+    @Option(
+            names = "--rank",
+            paramLabel = "N",
+            defaultValue = "8",
             description = "Adapter rank r, unless a spec sets r (default: ${DEFAULT-VALUE}).")
     int rank;
 
-    @Option(names = "--methods", paramLabel = "SPEC[,SPEC...]", defaultValue = MethodSpec.DEFAULT_METHODS,
+    @Option(
+            names = "--methods",
+            paramLabel = "SPEC[,SPEC...]",
+            defaultValue = MethodSpec.DEFAULT_METHODS,
             description = "Adapters (default: ${DEFAULT-VALUE}); base always runs.")
     String methodList;
 
-    @Option(names = "--batch-methods", paramLabel = "B:SPEC[,SPEC...][;...]", defaultValue = "",
+    @Option(
+            names = "--batch-methods",
+            paramLabel = "B:SPEC[,SPEC...][;...]",
+            defaultValue = "",
             description = "Other adapters for one batch size (repeat with ';'), to keep big batches short, e.g. "
                     + "'32:lora,delora'.")
     String batchMethodList;
 
-    /** {@code --methods}, parsed by {@link #validate()}. */
+    /** {@code --methods}, parsed by {@link OptionChecks#validate}. */
     List<MethodSpec> methods;
 
-    /** {@code --batch-methods}, parsed by {@link #validate()}. */
+    /** {@code --batch-methods}, parsed by {@link OptionChecks#validate}. */
     Map<Integer, List<MethodSpec>> batchMethods;
 
-    @Option(names = "--sections", split = ",", paramLabel = "SECTION", defaultValue = "layer,train,soak",
+    @Option(
+            names = "--sections",
+            split = ",",
+            paramLabel = "SECTION",
+            defaultValue = "layer,train,soak",
             description = "Sections to run, of layer, train, soak (default: all).")
     List<Section> sections;
 
-    @Option(names = "--soak-steps", paramLabel = "N", defaultValue = "1000",
+    @Option(
+            names = "--soak-steps",
+            paramLabel = "N",
+            defaultValue = "1000",
             description = "Training steps of the memory trace (default: ${DEFAULT-VALUE}).")
     int soakSteps;
 
-    @Option(names = "--soak-layers", paramLabel = "N", defaultValue = "2",
+    @Option(
+            names = "--soak-layers",
+            paramLabel = "N",
+            defaultValue = "2",
             description = "Encoder layers of the memory trace (default: ${DEFAULT-VALUE}).")
     int soakLayers;
 
-    @Option(names = "--soak-batch", paramLabel = "N", defaultValue = "4",
+    @Option(
+            names = "--soak-batch",
+            paramLabel = "N",
+            defaultValue = "4",
             description = "Batch size of the memory trace (default: ${DEFAULT-VALUE}).")
     int soakBatch;
 
-    @Option(names = "--soak-seq", paramLabel = "N", defaultValue = "64",
+    @Option(
+            names = "--soak-seq",
+            paramLabel = "N",
+            defaultValue = "64",
             description = "Sequence length of the memory trace (default: ${DEFAULT-VALUE}).")
     int soakSeq;
 
-    @Option(names = "--soak-method", paramLabel = "SPEC", defaultValue = MethodSpec.DEFAULT_SOAK_METHOD,
+    @Option(
+            names = "--soak-method",
+            paramLabel = "SPEC",
+            defaultValue = MethodSpec.DEFAULT_SOAK_METHOD,
             description = "Method of the memory trace (default: ${DEFAULT-VALUE}).")
     MethodSpec soakMethod;
 
-    @Option(names = "--no-fork", negatable = false, description = "Run every configuration in this JVM (peak "
-            + "memory is then shared).")
+    @Option(
+            names = "--no-fork",
+            negatable = false,
+            description = "Run every configuration in this JVM (peak " + "memory is then shared).")
     boolean noFork;
 
-    @Option(names = "--child", paramLabel = "SECTION", description = "Internal (the parent passes it to each child "
-            + "JVM): measure one section or configuration and print its result as a RESULT line.")
+    @Option(
+            names = "--child",
+            paramLabel = "SECTION",
+            description = "Internal (the parent passes it to each child "
+                    + "JVM): measure one section or configuration and print its result as a RESULT line.")
     Section child;
 
     @Option(names = "--method", paramLabel = "SPEC", description = "Internal, with --child train: the method.")
     MethodSpec method;
 
-    @Option(names = "--batch", paramLabel = "N", defaultValue = "0",
+    @Option(
+            names = "--batch",
+            paramLabel = "N",
+            defaultValue = "0",
             description = "Internal, with --child train: the batch size.")
     int batch;
-
-    private Map<Integer, List<MethodSpec>> batchSpecs(String value) {
-        Map<Integer, List<MethodSpec>> out = new LinkedHashMap<>();
-        for (String part : value.split(";")) {
-            if (part.isBlank()) {
-                continue;
-            }
-            int colon = part.indexOf(':');
-            int b;
-            try {
-                b = colon < 0 ? -1 : Integer.parseInt(part.substring(0, colon).trim());
-            } catch (NumberFormatException e) {
-                b = -1;
-            }
-            if (b < 1) {
-                throw new ParameterException(spec.commandLine(), "Invalid value for option '--batch-methods': "
-                        + "expected 'batch:method,method', batch >= 1, got '" + part + "'");
-            }
-            out.put(b, specs("--batch-methods", part.substring(colon + 1)));
-        }
-        return out;
-    }
-
-    private List<MethodSpec> specs(String option, String value) {
-        try {
-            return MethodSpec.parseList(value);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "Invalid value for option '" + option + "': "
-                    + e.getMessage());
-        }
-    }
 
     /**
      * Entry point.
@@ -254,13 +294,13 @@ public final class BenchmarkMain implements Callable<Integer> {
         CommandLine cl = commandLine();
         cl.parseArgs(args.toArray(String[]::new));
         BenchmarkMain o = cl.getCommand();
-        o.validate();
+        OptionChecks.validate(o);
         return o;
     }
 
     @Override
     public Integer call() throws Exception {
-        validate();
+        OptionChecks.validate(this);
         // read once by PtEngine when the engine starts; nothing here has touched the engine yet
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         System.setProperty("ai.djl.pytorch.num_interop_threads", Integer.toString(interopThreads));
@@ -270,12 +310,12 @@ public final class BenchmarkMain implements Callable<Integer> {
             return 0;
         }
         if (results != null) {
-            ResultTable.print(System.out, layers, JsonMedian.read(results), peft == null ? null
-                    : JsonMedian.read(peft));
+            ResultTable.print(
+                    System.out, layers, JsonMedian.read(results), peft == null ? null : JsonMedian.read(peft));
             return 0;
         }
         JsonObject ours = new JsonObject();
-        ours.add("meta", meta());
+        ours.add("meta", OptionChecks.meta(this));
         if (sections.contains(Section.LAYER)) {
             System.err.println("[bench] section 1: adapted Linear");
             ours.add("layer", ChildProcess.run(this, List.of("--child", "layer")));
@@ -286,8 +326,17 @@ public final class BenchmarkMain implements Callable<Integer> {
                 JsonObject perMethod = new JsonObject();
                 for (MethodSpec m : withBase(batchMethods.getOrDefault(b, methods))) {
                     System.err.printf(Locale.ROOT, "[bench] section 2: %s, batch %d%n", m.label(), b);
-                    perMethod.add(m.label(), ChildProcess.run(this, List.of("--child", "train", "--method",
-                            m.label(), "--batch", Integer.toString(b))));
+                    perMethod.add(
+                            m.label(),
+                            ChildProcess.run(
+                                    this,
+                                    List.of(
+                                            "--child",
+                                            "train",
+                                            "--method",
+                                            m.label(),
+                                            "--batch",
+                                            Integer.toString(b))));
                 }
                 train.add(Integer.toString(b), perMethod);
             }
@@ -299,43 +348,11 @@ public final class BenchmarkMain implements Callable<Integer> {
         }
         JsonObject peftResults = peft == null ? null : JsonMedian.read(peft);
         if (json != null) {
-            Files.writeString(json, new GsonBuilder().setPrettyPrinting().create().toJson(ours));
+            Files.writeString(
+                    json, new GsonBuilder().setPrettyPrinting().create().toJson(ours));
         }
         ResultTable.print(System.out, layers, ours, peftResults);
         return 0;
-    }
-
-    /** Checks ranges and combinations, as a usage error. */
-    private void validate() {
-        methods = specs("--methods", methodList);
-        batchMethods = batchSpecs(batchMethodList);
-        List<String> problems = new ArrayList<>();
-        check(problems, threads >= 1 && interopThreads >= 1, "--threads and --interop-threads must be >= 1");
-        check(problems, warmup >= 0, "--warmup must be >= 0");
-        check(problems, layerIterations >= 1 && trainIterations >= 1 && inferIterations >= 1
-                && mergeIterations >= 1, "every --*-iterations must be >= 1");
-        check(problems, batches.stream().allMatch(b -> b >= 1), "--batches must be >= 1");
-        check(problems, seq >= 1 && layers >= 1 && rank >= 1, "--seq, --layers and --rank must be >= 1");
-        check(problems, soakSteps >= 1 && soakLayers >= 1 && soakBatch >= 1 && soakSeq >= 1,
-                "every --soak-* number must be >= 1");
-        check(problems, !soakMethod.isBase(), "--soak-method needs an adapter, not base");
-        check(problems, child != Section.TRAIN || method != null && batch >= 1,
-                "--child train needs --method and --batch >= 1");
-        for (List<Path> files : Arrays.asList(results, peft)) {
-            if (files != null) {
-                files.stream().filter(f -> !Files.isRegularFile(f)).findFirst()
-                        .ifPresent(f -> problems.add("no such file: " + f));
-            }
-        }
-        if (!problems.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), String.join("; ", problems));
-        }
-    }
-
-    private static void check(List<String> problems, boolean ok, String message) {
-        if (!ok) {
-            problems.add(message);
-        }
     }
 
     /** The base first, then the adapters. */
@@ -345,45 +362,43 @@ public final class BenchmarkMain implements Callable<Integer> {
         return all;
     }
 
-    private JsonObject meta() {
-        JsonObject m = new JsonObject();
-        m.addProperty("date", ZonedDateTime.now().toString());
-        m.addProperty("java", System.getProperty("java.version"));
-        m.addProperty("threads", threads);
-        m.addProperty("interop_threads", interopThreads);
-        m.addProperty("warmup", warmup);
-        m.addProperty("train_iterations", trainIterations);
-        m.addProperty("seq", seq);
-        m.addProperty("layers", layers);
-        m.addProperty("rank", rank);
-        // what each key means: the full adapter_config.json fields of the encoder's adapter
-        JsonObject configs = new JsonObject();
-        Gson gson = new Gson();
-        List<MethodSpec> all = new ArrayList<>(methods);
-        batchMethods.values().forEach(all::addAll);
-        all.add(soakMethod);
-        for (MethodSpec s : all) {
-            if (!s.isBase() && !configs.has(s.label())) {
-                AdapterConfig c = s.config(rank, EncoderCase.TARGETS, List.of(EncoderCase.HEAD));
-                configs.add(s.label(), gson.toJsonTree(AdapterMethods.of(c).toFields(c)));
-            }
-        }
-        m.add("methods", configs);
-        return m;
-    }
-
     /**
      * Returns the options every child inherits, as arguments.
      *
      * @return the arguments
      */
     List<String> childArgs() {
-        List<String> a = new ArrayList<>(List.of("--threads", "" + threads, "--interop-threads", "" + interopThreads,
-                "--warmup", "" + warmup, "--layer-iterations", "" + layerIterations,
-                "--train-iterations", "" + trainIterations, "--infer-iterations", "" + inferIterations,
-                "--merge-iterations", "" + mergeIterations, "--seq", "" + seq, "--layers", "" + layers,
-                "--rank", "" + rank, "--soak-steps", "" + soakSteps, "--soak-layers", "" + soakLayers,
-                "--soak-batch", "" + soakBatch, "--soak-seq", "" + soakSeq, "--soak-method", soakMethod.label()));
+        List<String> a = new ArrayList<>(List.of(
+                "--threads",
+                "" + threads,
+                "--interop-threads",
+                "" + interopThreads,
+                "--warmup",
+                "" + warmup,
+                "--layer-iterations",
+                "" + layerIterations,
+                "--train-iterations",
+                "" + trainIterations,
+                "--infer-iterations",
+                "" + inferIterations,
+                "--merge-iterations",
+                "" + mergeIterations,
+                "--seq",
+                "" + seq,
+                "--layers",
+                "" + layers,
+                "--rank",
+                "" + rank,
+                "--soak-steps",
+                "" + soakSteps,
+                "--soak-layers",
+                "" + soakLayers,
+                "--soak-batch",
+                "" + soakBatch,
+                "--soak-seq",
+                "" + soakSeq,
+                "--soak-method",
+                soakMethod.label()));
         a.add("--methods");
         a.add(String.join(",", methods.stream().map(MethodSpec::label).toList()));
         return a;

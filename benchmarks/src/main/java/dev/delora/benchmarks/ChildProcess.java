@@ -38,16 +38,23 @@ final class ChildProcess {
         }
         // The memory trace pre-touches a fixed heap, so that RSS growth during the run can only be native memory
         // (otherwise G1 touching more of its committed heap step after step looks the same as a native leak).
-        List<String> heap = childArgs.contains("soak")
-                ? List.of("-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch") : List.of("-Xmx2g");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> heap =
+                childArgs.contains("soak") ? List.of("-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch") : List.of("-Xmx2g");
+        List<String> cmd = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(heap);
-        cmd.addAll(List.of("-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=" + o.threads,
+        cmd.addAll(List.of(
+                "-Dai.djl.offline=true",
+                "-Dai.djl.pytorch.num_threads=" + o.threads,
                 "-Dai.djl.pytorch.num_interop_threads=" + o.interopThreads,
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", System.getProperty("java.class.path"), BenchmarkMain.class.getName()));
+                "-cp",
+                System.getProperty("java.class.path"),
+                BenchmarkMain.class.getName()));
         cmd.addAll(args);
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         String result = readResult(p);
         int rc = p.waitFor();
         if (rc != 0 || result == null) {

@@ -61,8 +61,14 @@ public final class EncoderCase implements AutoCloseable {
     private final Loss loss = Loss.softmaxCrossEntropyLoss();
     private int steps;
 
-    private EncoderCase(NDManager manager, HfSequenceClassifier block, AdaptedModel peft, GroupedAdamW optimizer,
-            TrainingExtension extension, NDList inputs, NDArray labels) {
+    private EncoderCase(
+            NDManager manager,
+            HfSequenceClassifier block,
+            AdaptedModel peft,
+            GroupedAdamW optimizer,
+            TrainingExtension extension,
+            NDList inputs,
+            NDArray labels) {
         this.manager = manager;
         this.block = block;
         this.peft = peft;
@@ -88,8 +94,8 @@ public final class EncoderCase implements AutoCloseable {
      * @return the configuration, two labels
      */
     public static HfConfig robertaBase(int layers) {
-        return new HfConfig("roberta", 50265, 768, layers, 12, 3072, "gelu", 0.1f, 0.1f, 514, 1, 0.02f, 1e-5f, 1,
-                null, 2, null);
+        return new HfConfig(
+                "roberta", 50265, 768, layers, 12, 3072, "gelu", 0.1f, 0.1f, 514, 1, 0.02f, 1e-5f, 1, null, 2, null);
     }
 
     /**
@@ -120,16 +126,21 @@ public final class EncoderCase implements AutoCloseable {
                     trainable.put(name, p);
                 }
             });
-            optimizer = GroupedAdamW.create(trainable,
-                    ParameterGroups.standard(ParameterGroups.DEFAULT_WEIGHT_DECAY).build(), LEARNING_RATE);
+            optimizer = GroupedAdamW.create(
+                    trainable,
+                    ParameterGroups.standard(ParameterGroups.DEFAULT_WEIGHT_DECAY)
+                            .build(),
+                    LEARNING_RATE);
             extension = TrainingExtension.NONE;
         } else {
             peft = AdaptedModel.inject(block, method.config(r, TARGETS, List.of(HEAD)));
-            MethodTraining training = MethodTraining.of(peft, TrainerSettings.builder()
-                    .learningRate(LEARNING_RATE)
-                    .weightDecay(ParameterGroups.DEFAULT_WEIGHT_DECAY)
-                    .groupLearningRates(method.groupLearningRates())
-                    .build());
+            MethodTraining training = MethodTraining.of(
+                    peft,
+                    TrainerSettings.builder()
+                            .learningRate(LEARNING_RATE)
+                            .weightDecay(ParameterGroups.DEFAULT_WEIGHT_DECAY)
+                            .groupLearningRates(method.groupLearningRates())
+                            .build());
             optimizer = training.optimizer();
             extension = training.extension();
         }
@@ -155,8 +166,10 @@ public final class EncoderCase implements AutoCloseable {
      * @return the count
      */
     public long trainableParameters() {
-        return BlockTree.parameters(block).values().stream().filter(Parameter::requiresGradient)
-                .mapToLong(p -> p.getArray().size()).sum();
+        return BlockTree.parameters(block).values().stream()
+                .filter(Parameter::requiresGradient)
+                .mapToLong(p -> p.getArray().size())
+                .sum();
     }
 
     /**

@@ -59,14 +59,22 @@ final class JsonMedian {
         runs.forEach(r -> keys.addAll(r.keySet()));
         JsonObject out = new JsonObject();
         for (String k : keys) {
-            List<JsonElement> values = runs.stream().filter(r -> r.has(k)).map(r -> r.get(k)).toList();
+            List<JsonElement> values =
+                    runs.stream().filter(r -> r.has(k)).map(r -> r.get(k)).toList();
             JsonElement first = values.get(0);
             if (first.isJsonObject()) {
-                out.add(k, combine(values.stream().filter(JsonElement::isJsonObject).map(JsonElement::getAsJsonObject)
-                        .toList()));
+                out.add(
+                        k,
+                        combine(values.stream()
+                                .filter(JsonElement::isJsonObject)
+                                .map(JsonElement::getAsJsonObject)
+                                .toList()));
             } else if (first.isJsonPrimitive() && first.getAsJsonPrimitive().isNumber()) {
-                double[] xs = values.stream().filter(v -> v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber())
-                        .mapToDouble(JsonElement::getAsDouble).toArray();
+                double[] xs = values.stream()
+                        .filter(v ->
+                                v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber())
+                        .mapToDouble(JsonElement::getAsDouble)
+                        .toArray();
                 out.add(k, new JsonPrimitive(Timing.median(xs)));
             } else {
                 out.add(k, first);

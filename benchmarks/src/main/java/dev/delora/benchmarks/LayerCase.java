@@ -46,7 +46,8 @@ public final class LayerCase implements AutoCloseable {
     public static LayerCase create(MethodSpec method, int batch, int seq, int dim, int r) {
         Engine.getInstance().setRandomSeed(42);
         NDManager manager = NDManager.newBaseManager();
-        SequentialBlock net = new SequentialBlock().add(Linear.builder().setUnits(dim).build());
+        SequentialBlock net =
+                new SequentialBlock().add(Linear.builder().setUnits(dim).build());
         net.setInitializer(new NormalInitializer(0.02f), ai.djl.nn.Parameter.Type.WEIGHT);
         net.initialize(manager, DataType.FLOAT32, new Shape(1, dim));
         net.freezeParameters(true);
@@ -66,7 +67,8 @@ public final class LayerCase implements AutoCloseable {
                 GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             // lent to the step: results join their first operand's manager and must die with the step
             x.tempAttach(step);
-            NDArray y = layer.forward(new ParameterStore(step, false), new NDList(x), true).singletonOrThrow();
+            NDArray y = layer.forward(new ParameterStore(step, false), new NDList(x), true)
+                    .singletonOrThrow();
             gc.backward(y.sum());
         }
     }

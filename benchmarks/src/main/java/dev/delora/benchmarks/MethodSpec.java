@@ -63,8 +63,13 @@ public record MethodSpec(String label, AdapterMethod method, Map<String, Object>
     private static final Map<String, String> ALIASES = Map.of("delora-paper", "delora:init_weights=paper");
 
     /** Fields the benchmark sets itself (the same layers on both sides). */
-    private static final Set<String> RESERVED = Set.of("target_modules", "modules_to_save", "exclude_modules",
-            "layers_to_transform", "layers_pattern", "peft_type");
+    private static final Set<String> RESERVED = Set.of(
+            "target_modules",
+            "modules_to_save",
+            "exclude_modules",
+            "layers_to_transform",
+            "layers_pattern",
+            "peft_type");
 
     private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?");
 
@@ -105,16 +110,15 @@ public record MethodSpec(String label, AdapterMethod method, Map<String, Object>
                 int eq = part.indexOf('=');
                 String key = eq < 0 ? "" : part.substring(0, eq).trim();
                 if (key.isEmpty() || key.chars().anyMatch(Character::isWhitespace)) {
-                    throw new IllegalArgumentException("method spec '" + text + "': expected field=value, got '"
-                            + part.trim() + "'");
+                    throw new IllegalArgumentException(
+                            "method spec '" + text + "': expected field=value, got '" + part.trim() + "'");
                 }
                 if (RESERVED.contains(key)) {
-                    throw new IllegalArgumentException("method spec '" + text + "': " + key
-                            + " is set by the benchmark");
+                    throw new IllegalArgumentException(
+                            "method spec '" + text + "': " + key + " is set by the benchmark");
                 }
                 if (fields.containsKey(key)) {
-                    throw new IllegalArgumentException("method spec '" + text + "': field '" + key
-                            + "' given twice");
+                    throw new IllegalArgumentException("method spec '" + text + "': field '" + key + "' given twice");
                 }
                 String raw = part.substring(eq + 1).trim();
                 fields.put(key, value(text, raw));
@@ -266,8 +270,9 @@ public record MethodSpec(String label, AdapterMethod method, Map<String, Object>
             return out;
         }
         JsonPrimitive p = e.getAsJsonPrimitive();
-        return p.isBoolean() ? (Object) p.getAsBoolean() : p.isNumber() ? new BigDecimal(p.getAsString())
-                : p.getAsString();
+        return p.isBoolean()
+                ? (Object) p.getAsBoolean()
+                : p.isNumber() ? new BigDecimal(p.getAsString()) : p.getAsString();
     }
 
     /** Splits at commas outside quotes and brackets. */

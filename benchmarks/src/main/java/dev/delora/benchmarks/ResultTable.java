@@ -37,9 +37,13 @@ final class ResultTable {
                 Double t = num(layer, m, "median_ms");
                 Double p = num(pl, m, "median_ms");
                 String label = m.equals("base") ? "plain frozen Linear" : m;
-                rows.add(new String[] {"1 Linear 768→768 fwd+bwd, 32×128 (ms)", label,
-                        ms(t) + vs(t, plain, "plain", m.equals("base")),
-                        p == null ? "–" : ms(p) + vs(p, peftPlain, "plain", m.equals("base")), ratio(t, p)});
+                rows.add(new String[] {
+                    "1 Linear 768→768 fwd+bwd, 32×128 (ms)",
+                    label,
+                    ms(t) + vs(t, plain, "plain", m.equals("base")),
+                    p == null ? "–" : ms(p) + vs(p, peftPlain, "plain", m.equals("base")),
+                    ratio(t, p)
+                });
             }
         }
         JsonObject train = obj(ours, "train");
@@ -53,24 +57,30 @@ final class ResultTable {
                 for (String m : tb.keySet()) {
                     Double s = num(tb, m, "samples_per_s");
                     Double ps = num(pb, m, "samples_per_s");
-                    rows.add(new String[] {"2 train step, batch " + b + " (samples/s; ±% step time vs base)",
-                            m.equals("base") ? "frozen base (head + emb. LN)" : m,
-                            f1(s) + vs(num(tb, m, "step_ms"), baseStep, "base", m.equals("base")),
-                            ps == null ? "–" : f1(ps) + vs(num(pb, m, "step_ms"), peftBaseStep, "base",
-                                    m.equals("base")),
-                            ratio(s, ps)});
+                    rows.add(new String[] {
+                        "2 train step, batch " + b + " (samples/s; ±% step time vs base)",
+                        m.equals("base") ? "frozen base (head + emb. LN)" : m,
+                        f1(s) + vs(num(tb, m, "step_ms"), baseStep, "base", m.equals("base")),
+                        ps == null ? "–" : f1(ps) + vs(num(pb, m, "step_ms"), peftBaseStep, "base", m.equals("base")),
+                        ratio(s, ps)
+                    });
                 }
                 for (String m : tb.keySet()) {
                     Double r = num(tb, m, "peak_rss_mb");
                     Double pr = num(pb, m, "peak_rss_mb");
-                    rows.add(new String[] {"2 peak RSS, batch " + b + " (MiB, VmHWM)", m, f0(r),
-                            pr == null ? "–" : f0(pr), ratio(r, pr)});
+                    rows.add(new String[] {
+                        "2 peak RSS, batch " + b + " (MiB, VmHWM)", m, f0(r), pr == null ? "–" : f0(pr), ratio(r, pr)
+                    });
                 }
                 Double baseInfer = num(tb, "base", "infer_ms");
                 Double peftBaseInfer = num(pb, "base", "infer_ms");
-                rows.add(new String[] {"2 inference, batch " + b + " (ms/batch)", "frozen base",
-                        ms(baseInfer), peftBaseInfer == null ? "–" : ms(peftBaseInfer),
-                        ratio(baseInfer, peftBaseInfer)});
+                rows.add(new String[] {
+                    "2 inference, batch " + b + " (ms/batch)",
+                    "frozen base",
+                    ms(baseInfer),
+                    peftBaseInfer == null ? "–" : ms(peftBaseInfer),
+                    ratio(baseInfer, peftBaseInfer)
+                });
                 for (String m : tb.keySet()) {
                     if (m.equals("base")) {
                         continue;
@@ -78,9 +88,13 @@ final class ResultTable {
                     for (String kind : List.of("unmerged", "merged")) {
                         Double t = num(tb, m, "infer_" + kind + "_ms");
                         Double p = num(pb, m, "infer_" + kind + "_ms");
-                        rows.add(new String[] {"2 inference, batch " + b + " (ms/batch)", m + " " + kind,
-                                ms(t) + vs(t, baseInfer, "base", false),
-                                p == null ? "–" : ms(p) + vs(p, peftBaseInfer, "base", false), ratio(t, p)});
+                        rows.add(new String[] {
+                            "2 inference, batch " + b + " (ms/batch)",
+                            m + " " + kind,
+                            ms(t) + vs(t, baseInfer, "base", false),
+                            p == null ? "–" : ms(p) + vs(p, peftBaseInfer, "base", false),
+                            ratio(t, p)
+                        });
                     }
                 }
             }
@@ -96,13 +110,20 @@ final class ResultTable {
                     if (t != null && (row == null || row[2].startsWith("failed"))) {
                         Double p = num(pb, m, "merge_ms");
                         String note = row == null ? "" : " (" + row[2] + ")";
-                        mergeRows.put(m, new String[] {"3 merge all " + 2 * layers(ours, layers) + " adapters (ms)", m,
-                                ms(t) + " (batch-" + b + " run)" + note, p == null ? "–" : ms(p), ratio(t, p)});
+                        mergeRows.put(m, new String[] {
+                            "3 merge all " + 2 * layers(ours, layers) + " adapters (ms)",
+                            m,
+                            ms(t) + " (batch-" + b + " run)" + note,
+                            p == null ? "–" : ms(p),
+                            ratio(t, p)
+                        });
                     } else if (entry != null && entry.has("merge_error")) {
-                        String err = "failed at batch " + b + ": " + entry.get("merge_error").getAsString();
+                        String err = "failed at batch " + b + ": "
+                                + entry.get("merge_error").getAsString();
                         if (row == null) {
-                            mergeRows.put(m, new String[] {"3 merge all " + 2 * layers(ours, layers) + " adapters (ms)",
-                                    m, err, "–", "–"});
+                            mergeRows.put(m, new String[] {
+                                "3 merge all " + 2 * layers(ours, layers) + " adapters (ms)", m, err, "–", "–"
+                            });
                         } else {
                             row[2] = row[2] + "; " + err;
                         }
@@ -114,10 +135,15 @@ final class ResultTable {
         JsonObject soak = obj(ours, "soak");
         if (soak != null) {
             JsonObject rss = soak.getAsJsonObject("rss_mb");
-            JsonObject prss = peft == null || obj(peft, "soak") == null ? null
+            JsonObject prss = peft == null || obj(peft, "soak") == null
+                    ? null
                     : obj(peft, "soak").getAsJsonObject("rss_mb");
-            String what = String.format(Locale.ROOT, "RSS over training (MiB): %s, %d layers, batch %d×%d",
-                    soak.get("method").getAsString(), soak.get("layers").getAsInt(), soak.get("batch").getAsInt(),
+            String what = String.format(
+                    Locale.ROOT,
+                    "RSS over training (MiB): %s, %d layers, batch %d×%d",
+                    soak.get("method").getAsString(),
+                    soak.get("layers").getAsInt(),
+                    soak.get("batch").getAsInt(),
                     soak.get("seq").getAsInt());
             for (String step : rss.keySet()) {
                 if (List.of("1", "100", "500", "1000").contains(step) || !rss.has("1000")) {
@@ -125,9 +151,9 @@ final class ResultTable {
                     Double p = prss != null && prss.has(step) ? prss.get(step).getAsDouble() : null;
                     JsonObject heap = obj(soak, "java_heap_committed_mb");
                     String h = heap != null && heap.has(step)
-                            ? " (heap " + f0(heap.get(step).getAsDouble()) + ")" : "";
-                    rows.add(new String[] {what, "step " + step, f0(r) + h, p == null ? "–" : f0(p),
-                            ratio(r, p)});
+                            ? " (heap " + f0(heap.get(step).getAsDouble()) + ")"
+                            : "";
+                    rows.add(new String[] {what, "step " + step, f0(r) + h, p == null ? "–" : f0(p), ratio(r, p)});
                 }
             }
         }
@@ -151,7 +177,9 @@ final class ResultTable {
 
     private static Double num(JsonObject o, String key, String field) {
         JsonObject e = obj(o, key);
-        return e == null || !e.has(field) || e.get(field).isJsonNull() ? null : e.get(field).getAsDouble();
+        return e == null || !e.has(field) || e.get(field).isJsonNull()
+                ? null
+                : e.get(field).getAsDouble();
     }
 
     private static String vs(Double t, Double base, String name, boolean isBase) {

@@ -101,8 +101,12 @@ final class Sections {
                     double committed = Runtime.getRuntime().totalMemory() / (1024.0 * 1024);
                     heap.addProperty(Integer.toString(step), committed);
                     if (step % 100 == 0) {
-                        System.err.printf(Locale.ROOT, "[bench]   step %d: RSS %.1f MiB (Java heap committed %.1f)%n",
-                                step, Rss.currentMb(), committed);
+                        System.err.printf(
+                                Locale.ROOT,
+                                "[bench]   step %d: RSS %.1f MiB (Java heap committed %.1f)%n",
+                                step,
+                                Rss.currentMb(),
+                                committed);
                     }
                 }
             }

@@ -35,8 +35,13 @@ class JsonMedianTest {
     void olderMethodKeysAreReadUnderTheirCurrentLabels() {
         JsonObject old = JsonMedian.canonicalKeys(json("{\"train\":{\"8\":{\"delora-paper\":{\"step_ms\":3}}}}"));
         JsonObject now = json("{\"train\":{\"8\":{\"delora:init_weights=paper\":{\"step_ms\":5}}}}");
-        JsonObject eight = JsonMedian.combine(List.of(old, now)).getAsJsonObject("train").getAsJsonObject("8");
+        JsonObject eight =
+                JsonMedian.combine(List.of(old, now)).getAsJsonObject("train").getAsJsonObject("8");
         assertEquals(1, eight.size(), eight.toString());
-        assertEquals(4.0, eight.getAsJsonObject("delora:init_weights=paper").get("step_ms").getAsDouble());
+        assertEquals(
+                4.0,
+                eight.getAsJsonObject("delora:init_weights=paper")
+                        .get("step_ms")
+                        .getAsDouble());
     }
 }

@@ -56,9 +56,13 @@ class MethodSpecTest {
     @Test
     void listsSplitAtMethodsNotFields() {
         List<MethodSpec> specs = MethodSpec.parseList("base,lora,sora:sparse_lambda=5,lora_alpha=8,delora-paper");
-        assertEquals(List.of("base", "lora", "sora:sparse_lambda=5,lora_alpha=8", "delora:init_weights=paper"),
+        assertEquals(
+                List.of("base", "lora", "sora:sparse_lambda=5,lora_alpha=8", "delora:init_weights=paper"),
                 specs.stream().map(MethodSpec::label).toList());
-        assertEquals(specs, MethodSpec.parseList(String.join(",", specs.stream().map(MethodSpec::label).toList())),
+        assertEquals(
+                specs,
+                MethodSpec.parseList(
+                        String.join(",", specs.stream().map(MethodSpec::label).toList())),
                 "labels read back as the same specs (what a child process gets)");
         assertThrows(IllegalArgumentException.class, () -> MethodSpec.parseList("lora,lora"));
         assertThrows(IllegalArgumentException.class, () -> MethodSpec.parseList("r=4,lora"));
@@ -74,11 +78,13 @@ class MethodSpecTest {
         for (String name : AdapterMethods.names()) {
             assertTrue(e.getMessage().contains(name), e.getMessage());
         }
-        String unknownField = assertThrows(IllegalArgumentException.class,
-                () -> MethodSpec.parse("lora:no_such_field=1")).getMessage();
+        String unknownField = assertThrows(
+                        IllegalArgumentException.class, () -> MethodSpec.parse("lora:no_such_field=1"))
+                .getMessage();
         assertTrue(unknownField.contains("no_such_field"), unknownField);
-        String badValue = assertThrows(IllegalArgumentException.class,
-                () -> MethodSpec.parse("delora:delora_lambda=abc")).getMessage();
+        String badValue = assertThrows(
+                        IllegalArgumentException.class, () -> MethodSpec.parse("delora:delora_lambda=abc"))
+                .getMessage();
         assertTrue(badValue.contains("delora_lambda"), badValue);
         assertThrows(IllegalArgumentException.class, () -> MethodSpec.parse("lora:target_modules=x"));
         assertThrows(IllegalArgumentException.class, () -> MethodSpec.parse("base:r=4"));
@@ -86,9 +92,13 @@ class MethodSpecTest {
 
     @Test
     void commandLineReportsUsageErrorsInOneLine() {
-        for (String[] args : List.of(new String[] {"--methods", "lora,bogus"}, new String[] {"--rank", "x"},
-                new String[] {"--soak-method", "bogus"}, new String[] {"--sections", "nope"},
-                new String[] {"--batch-methods", "x:lora"}, new String[] {"--warmup", "-1"})) {
+        for (String[] args : List.of(
+                new String[] {"--methods", "lora,bogus"},
+                new String[] {"--rank", "x"},
+                new String[] {"--soak-method", "bogus"},
+                new String[] {"--sections", "nope"},
+                new String[] {"--batch-methods", "x:lora"},
+                new String[] {"--warmup", "-1"})) {
             CommandLine cl = BenchmarkMain.commandLine();
             StringWriter err = new StringWriter();
             cl.setErr(new PrintWriter(err));
@@ -96,8 +106,18 @@ class MethodSpecTest {
             assertEquals(1, err.toString().strip().lines().count(), err.toString());
         }
         String help = BenchmarkMain.commandLine().getUsageMessage();
-        for (String option : List.of("--methods", "--batch-methods", "--sections", "--no-fork", "--child",
-                "--method", "--batch", "--soak-method", "--results", "--peft", "--json")) {
+        for (String option : List.of(
+                "--methods",
+                "--batch-methods",
+                "--sections",
+                "--no-fork",
+                "--child",
+                "--method",
+                "--batch",
+                "--soak-method",
+                "--results",
+                "--peft",
+                "--json")) {
             assertTrue(help.contains(option + " ") || help.contains(option + "="), option);
         }
     }

@@ -20,6 +20,7 @@ public abstract class AdapterConfigBuilder<B extends AdapterConfigBuilder<B>> {
     protected int r = 8;
     /** Per-module ranks by regex, in insertion order. */
     protected final Map<String, Integer> rankPattern = new LinkedHashMap<>();
+
     private ModuleMatcher targetModules;
     private ModuleMatcher excludeModules;
     private List<Integer> layersToTransform = List.of();

@@ -1,9 +1,8 @@
 package dev.delora.core;
 
-import dev.delora.core.array.ArrayOps;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.delora.core.array.ArrayOps;
 
 /**
  * An update in plain LoRA form: {@code ΔW = scaling · B A}. Every method converts to this form exactly, which gives
@@ -17,9 +16,11 @@ public record LoraFactors(NDArray a, NDArray b, float scaling) implements AutoCl
 
     /** Validates that the factors chain: {@code B}'s columns match {@code A}'s rows. */
     public LoraFactors {
-        if (a.getShape().dimension() != 2 || b.getShape().dimension() != 2 || a.getShape().get(0) != b.getShape().get(1)) {
-            throw new IllegalArgumentException("LoRA factors must be A [k, in] and B [out, k], got A " + a.getShape()
-                    + " and B " + b.getShape());
+        if (a.getShape().dimension() != 2
+                || b.getShape().dimension() != 2
+                || a.getShape().get(0) != b.getShape().get(1)) {
+            throw new IllegalArgumentException(
+                    "LoRA factors must be A [k, in] and B [out, k], got A " + a.getShape() + " and B " + b.getShape());
         }
     }
 

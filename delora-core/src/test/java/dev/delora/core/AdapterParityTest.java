@@ -66,7 +66,12 @@ class AdapterParityTest {
 
     private void checkLora(String file, boolean rslora) throws IOException {
         NDList f = load(file);
-        LoraConfig config = LoraConfig.builder().r(4).loraAlpha(8).useRslora(rslora).targetModules("q").build();
+        LoraConfig config = LoraConfig.builder()
+                .r(4)
+                .loraAlpha(8)
+                .useRslora(rslora)
+                .targetModules("q")
+                .build();
         try (LinearAdapter adapter = config.create("q", get(f, "lora.W"), manager)) {
             adapter.parameters().get(LoraAdapter.A).getArray().set(new NDIndex(":"), get(f, "lora.A"));
             adapter.parameters().get(LoraAdapter.B).getArray().set(new NDIndex(":"), get(f, "lora.B"));
@@ -136,9 +141,17 @@ class AdapterParityTest {
             gc.backward(y.sum());
         }
         Map<String, Parameter> params = adapter.parameters();
-        assertTrue(maxRelDiff(get(f, p + "grad_A"), params.get(DeloraAdapter.A).getArray().getGradient()) < 1e-5);
-        assertTrue(maxRelDiff(get(f, p + "grad_B"), params.get(DeloraAdapter.B).getArray().getGradient()) < 1e-5);
-        assertTrue(maxRelDiff(get(f, p + "grad_lambda"), params.get(DeloraAdapter.LAMBDA).getArray().getGradient())
+        assertTrue(maxRelDiff(
+                        get(f, p + "grad_A"),
+                        params.get(DeloraAdapter.A).getArray().getGradient())
+                < 1e-5);
+        assertTrue(maxRelDiff(
+                        get(f, p + "grad_B"),
+                        params.get(DeloraAdapter.B).getArray().getGradient())
+                < 1e-5);
+        assertTrue(maxRelDiff(
+                        get(f, p + "grad_lambda"),
+                        params.get(DeloraAdapter.LAMBDA).getArray().getGradient())
                 < 1e-5);
     }
 }

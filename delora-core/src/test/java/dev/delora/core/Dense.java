@@ -80,8 +80,8 @@ public final class Dense {
         float[] got = actual.toFloatArray();
         int cols = expected[0].length;
         if (got.length != expected.length * cols) {
-            throw new AssertionError("shape mismatch: expected " + expected.length + "x" + cols + ", got "
-                    + actual.getShape());
+            throw new AssertionError(
+                    "shape mismatch: expected " + expected.length + "x" + cols + ", got " + actual.getShape());
         }
         double max = 0;
         for (int i = 0; i < expected.length; i++) {

@@ -1,7 +1,5 @@
 package dev.delora.core;
 
-import dev.delora.core.array.ArrayOps;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.delora.core.array.ArrayOps;
 import org.junit.jupiter.api.Test;
 
 /** The dense product and the cheap finiteness bound the merge relies on. */
@@ -18,8 +17,10 @@ class LoraFactorsTest {
     void denseIsScalingTimesBA() {
         try (NDManager m = NDManager.newBaseManager()) {
             // A = [[1, 2, 3]], B = [[1], [-2]]: B·A = [[1, 2, 3], [-2, -4, -6]]
-            LoraFactors f = new LoraFactors(m.create(new float[] {1, 2, 3}, new Shape(1, 3)),
-                    m.create(new float[] {1, -2}, new Shape(2, 1)), 0.5f);
+            LoraFactors f = new LoraFactors(
+                    m.create(new float[] {1, 2, 3}, new Shape(1, 3)),
+                    m.create(new float[] {1, -2}, new Shape(2, 1)),
+                    0.5f);
             assertArrayEquals(new float[] {0.5f, 1, 1.5f, -1, -2, -3}, f.dense().toFloatArray());
         }
     }

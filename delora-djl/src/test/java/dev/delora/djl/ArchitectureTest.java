@@ -27,8 +27,8 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitectureTest {
 
-    private static final Set<String> METHOD_DEPS = Set.of("core", "core.array", "core.linalg", "core.method",
-            "core.target");
+    private static final Set<String> METHOD_DEPS =
+            Set.of("core", "core.array", "core.linalg", "core.method", "core.target");
 
     private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
             Map.entry("core", Set.of("core.array", "core.target")),
@@ -43,20 +43,30 @@ class ArchitectureTest {
             Map.entry("djl.io", Set.of("core.array")),
             Map.entry("djl.tree", Set.of("core.target")),
             Map.entry("djl.peft", Set.of("core", "core.array", "core.target", "core.lora", "djl.tree")),
-            Map.entry("djl.persist", Set.of("core", "core.array", "core.method", "core.target", "core.lora", "djl.io",
-                    "djl.tree", "djl.peft")),
+            Map.entry(
+                    "djl.persist",
+                    Set.of(
+                            "core",
+                            "core.array",
+                            "core.method",
+                            "core.target",
+                            "core.lora",
+                            "djl.io",
+                            "djl.tree",
+                            "djl.peft")),
             Map.entry("djl.train", Set.of("core", "core.array", "core.method", "djl.tree", "djl.peft")),
             Map.entry("djl.hf", Set.of("core", "core.array", "djl.io", "djl.tree", "djl.peft")));
 
     private static final Pattern PACKAGE = Pattern.compile("^package dev\\.delora\\.([\\w.]+);", Pattern.MULTILINE);
-    private static final Pattern IMPORT = Pattern.compile("^import (?:static )?dev\\.delora\\.([\\w.]+)\\.[A-Z]",
-            Pattern.MULTILINE);
+    private static final Pattern IMPORT =
+            Pattern.compile("^import (?:static )?dev\\.delora\\.([\\w.]+)\\.[A-Z]", Pattern.MULTILINE);
 
     @Test
     void packagesDependOnlyDownwards() throws IOException {
         Path here = Path.of("").toAbsolutePath();
-        List<Path> roots = List.of(here.resolve("src/main/java"), here.resolveSibling("delora-core")
-                .resolve("src/main/java"));
+        List<Path> roots = List.of(
+                here.resolve("src/main/java"),
+                here.resolveSibling("delora-core").resolve("src/main/java"));
         Set<String> violations = new TreeSet<>();
         Map<String, Set<String>> actual = new TreeMap<>();
         int files = 0;
@@ -107,8 +117,8 @@ class ArchitectureTest {
         return List.of();
     }
 
-    private static List<String> visit(String node, Map<String, Set<String>> graph, Map<String, Integer> state,
-            Deque<String> path) {
+    private static List<String> visit(
+            String node, Map<String, Set<String>> graph, Map<String, Integer> state, Deque<String> path) {
         Integer s = state.get(node);
         if (s != null && s == 2) {
             return List.of();

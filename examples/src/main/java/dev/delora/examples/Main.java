@@ -26,11 +26,16 @@ import picocli.CommandLine.Option;
  * all-MiniLM-L6-v2 on a real SST-2 sample, offline, then merge and export. {@code glue} runs the DeLoRA paper's GLUE
  * protocol for any task, method and model.
  */
-@Command(name = "delora-examples", mixinStandardHelpOptions = true, version = "delora4j 0.1.0",
+@Command(
+        name = "delora-examples",
+        mixinStandardHelpOptions = true,
+        version = "delora4j 0.1.0",
         subcommands = {Main.Glue.class},
-        description = {"Fine-tunes with parameter-efficient adapters on DJL.",
+        description = {
+            "Fine-tunes with parameter-efficient adapters on DJL.",
             "Without a command: DeLoRA on the embedded all-MiniLM-L6-v2 with a 2,000-sentence SST-2 sample (offline),",
-            "then merge the adapter and export a Hugging Face folder to runs/default."})
+            "then merge the adapter and export a Hugging Face folder to runs/default."
+        })
 public final class Main implements Callable<Integer> {
 
     @Option(names = "--epochs", description = "Epochs of the default job (default: ${DEFAULT-VALUE}).")
@@ -73,58 +78,93 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Hyperparameters preset = Presets.of(GlueTask.SST2, "delora");
-        Hyperparameters hp = new Hyperparameters("delora", epochs, 32, preset.lr(), preset.weightDecay(),
-                preset.warmupRatio(), preset.maxGradNorm(), 128, preset.targets(), preset.adapterFields(),
+        Hyperparameters hp = new Hyperparameters(
+                "delora",
+                epochs,
+                32,
+                preset.lr(),
+                preset.weightDecay(),
+                preset.warmupRatio(),
+                preset.maxGradNorm(),
+                128,
+                preset.targets(),
+                preset.adapterFields(),
                 preset.groupLearningRates());
         System.out.println("delora4j default job: DeLoRA (r=8 on query/value, paper init) on the embedded "
-                + "all-MiniLM-L6-v2, SST-2 sample (2,000 train sentences; 872 dev sentences split 436/436 as the paper)");
-        GlueRunner runner = new GlueRunner(GlueTask.SST2, hp, ModelSource.EMBEDDED, Engine.getInstance().defaultDevice(),
-                output, 64, true, System.out);
+                + "all-MiniLM-L6-v2, SST-2 sample (2,000 train sentences; 872 dev sentences split 436/436 as "
+                + "the paper)");
+        GlueRunner runner = new GlueRunner(
+                GlueTask.SST2,
+                hp,
+                ModelSource.EMBEDDED,
+                Engine.getInstance().defaultDevice(),
+                output,
+                64,
+                true,
+                System.out);
         runner.runAll(List.of(42), GlueData::embeddedSst2);
         System.out.println("logs, summary.json, results.md and the merged model are in " + output.toAbsolutePath());
         return 0;
     }
 
     /** The {@code glue} command: the RED/DeLoRA GLUE protocol. */
-    @Command(name = "glue", mixinStandardHelpOptions = true,
-            description = {"Fine-tunes on a GLUE task with the DeLoRA paper's protocol: the official dev set split",
+    @Command(
+            name = "glue",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Fine-tunes on a GLUE task with the DeLoRA paper's protocol: the official dev set split",
                 "into new validation/test halves by numpy's RandomState(seed) (1,000 validation rows for mnli, qnli,",
                 "qqp; CoLA reversed), validation every epoch, test whenever validation strictly improves; the result",
                 "is the test metric at the best validation epoch. Unset hyperparameters come from the method's preset",
-                "for the task (see Presets: DeLoRA follows the paper's Table 9)."})
+                "for the task (see Presets: DeLoRA follows the paper's Table 9)."
+            })
     static final class Glue implements Callable<Integer> {
 
-        @Option(names = "--task", required = true,
-                description = "cola, sst2, mrpc, qqp, stsb, mnli, qnli or rte.")
+        @Option(names = "--task", required = true, description = "cola, sst2, mrpc, qqp, stsb, mnli, qnli or rte.")
         String task;
 
-        @Option(names = "--method", defaultValue = "delora", description = "A registered adapter method: "
-                + "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).", completionCandidates = MethodNames.class)
+        @Option(
+                names = "--method",
+                defaultValue = "delora",
+                description = "A registered adapter method: " + "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
+                completionCandidates = MethodNames.class)
         String method;
 
-        @Option(names = "--model", defaultValue = "embedded", description = "'embedded' (all-MiniLM-L6-v2 from "
-                + "Maven Central), a Hugging Face model folder, or a hub id such as FacebookAI/roberta-base "
-                + "(downloaded into the Hugging Face cache when online) (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--model",
+                defaultValue = "embedded",
+                description = "'embedded' (all-MiniLM-L6-v2 from "
+                        + "Maven Central), a Hugging Face model folder, or a hub id such as FacebookAI/roberta-base "
+                        + "(downloaded into the Hugging Face cache when online) (default: ${DEFAULT-VALUE}).")
         String model;
 
-        @Option(names = "--data-dir", description = "Folder with the task's GLUE TSVs (train.tsv, dev.tsv; MNLI "
-                + "dev_matched.tsv), e.g. glue_data/RTE. Without it the task is downloaded from GLUE's addresses "
-                + "into ~/.cache/delora4j/glue when online (cached afterwards).")
+        @Option(
+                names = "--data-dir",
+                description = "Folder with the task's GLUE TSVs (train.tsv, dev.tsv; MNLI "
+                        + "dev_matched.tsv), e.g. glue_data/RTE. Without it the task is downloaded from GLUE's "
+                        + "addresses "
+                        + "into ~/.cache/delora4j/glue when online (cached afterwards).")
         Path dataDir;
 
-        @Option(names = "--embedded-sample", description = "sst2 only: use the 2,000-sentence SST-2 sample shipped "
-                + "with the examples instead of the full task.")
+        @Option(
+                names = "--embedded-sample",
+                description = "sst2 only: use the 2,000-sentence SST-2 sample shipped "
+                        + "with the examples instead of the full task.")
         boolean embeddedSample;
 
-        @Option(names = "--seeds", split = ",", defaultValue = "42,43,44,45,46",
+        @Option(
+                names = "--seeds",
+                split = ",",
+                defaultValue = "42,43,44,45,46",
                 description = "Seeds; each also seeds its validation/test split (default: ${DEFAULT-VALUE}).")
         List<Integer> seeds;
 
         @Option(names = "--output", description = "Output folder (default: runs/<task>-<method>).")
         Path output;
 
-        @Option(names = "--device", description = "cpu, gpu or gpu:N (default: the engine's default, a GPU when "
-                + "present).")
+        @Option(
+                names = "--device",
+                description = "cpu, gpu or gpu:N (default: the engine's default, a GPU when " + "present).")
         String device;
 
         @Option(names = "--epochs", description = "Training epochs.")
@@ -133,8 +173,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--batch-size", description = "Training batch size.")
         Integer batchSize;
 
-        @Option(names = "--eval-batch-size", defaultValue = "64", description = "Evaluation batch size "
-                + "(default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--eval-batch-size",
+                defaultValue = "64",
+                description = "Evaluation batch size " + "(default: ${DEFAULT-VALUE}).")
         int evalBatchSize;
 
         @Option(names = "--lr", description = "Learning rate of the adapter and the classification head.")
@@ -158,18 +200,27 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--targets", split = ",", description = "Target modules (names or dot-suffixes).")
         List<String> targets;
 
-        @Option(names = "--adapter-field", paramLabel = "NAME=VALUE", description = "An adapter_config.json field "
-                + "of the method, with PEFT's name, over the preset (repeatable), e.g. lora_alpha=16, "
-                + "lora_dropout=0.1, delora_lambda=12, init_weights=paper, sparse_lambda_2=3e-4. VALUE is a JSON "
-                + "number, true, false or null, else a string.")
+        @Option(
+                names = "--adapter-field",
+                paramLabel = "NAME=VALUE",
+                description = "An adapter_config.json field "
+                        + "of the method, with PEFT's name, over the preset (repeatable), e.g. lora_alpha=16, "
+                        + "lora_dropout=0.1, delora_lambda=12, init_weights=paper, sparse_lambda_2=3e-4. VALUE is a "
+                        + "JSON "
+                        + "number, true, false or null, else a string.")
         Map<String, String> adapterFields = new LinkedHashMap<>();
 
-        @Option(names = "--group-lr", paramLabel = "GROUP=LR", description = "Learning rate of a parameter group the "
-                + "method defines (repeatable), e.g. delora_lambda=3e-3 (DeLoRA's λ), sora_gate=8e-4 (SoRA's gates).")
+        @Option(
+                names = "--group-lr",
+                paramLabel = "GROUP=LR",
+                description = "Learning rate of a parameter group the "
+                        + "method defines (repeatable), e.g. delora_lambda=3e-3 (DeLoRA's λ), sora_gate=8e-4 "
+                        + "(SoRA's gates).")
         Map<String, Double> groupLrs = new LinkedHashMap<>();
 
-        @Option(names = "--max-train-samples", description = "Use only the first N training examples "
-                + "(quick runs).")
+        @Option(
+                names = "--max-train-samples",
+                description = "Use only the first N training examples " + "(quick runs).")
         Integer maxTrainSamples;
 
         @Option(names = "--export", description = "Merge the best adapter and export a Hugging Face folder per seed.")
@@ -186,21 +237,32 @@ public final class Main implements Callable<Integer> {
             adapterFields.forEach((k, v) -> fields.put(k, jsonScalar(v)));
             Map<String, Double> groups = new LinkedHashMap<>(p.groupLearningRates());
             groups.putAll(groupLrs);
-            Hyperparameters hp = new Hyperparameters(p.method(), or(epochs, p.epochs()), or(batchSize, p.batchSize()),
-                    or(lr, p.lr()), or(weightDecay, p.weightDecay()), or(warmupRatio, p.warmupRatio()),
-                    or(maxGradNorm, p.maxGradNorm()), or(maxLength, p.maxLength()), or(targets, p.targets()),
-                    p.adapterFields(), groups).withAdapterFields(fields);
+            Hyperparameters hp = new Hyperparameters(
+                            p.method(),
+                            or(epochs, p.epochs()),
+                            or(batchSize, p.batchSize()),
+                            or(lr, p.lr()),
+                            or(weightDecay, p.weightDecay()),
+                            or(warmupRatio, p.warmupRatio()),
+                            or(maxGradNorm, p.maxGradNorm()),
+                            or(maxLength, p.maxLength()),
+                            or(targets, p.targets()),
+                            p.adapterFields(),
+                            groups)
+                    .withAdapterFields(fields);
             hp.adapterConfig(List.of("classifier")); // fail fast, naming the field, before any model is loaded
             if (embeddedSample && t != GlueTask.SST2) {
-                throw new CommandLine.ParameterException(new CommandLine(this),
-                        "--embedded-sample exists only for sst2, not " + t.id());
+                throw new CommandLine.ParameterException(
+                        new CommandLine(this), "--embedded-sample exists only for sst2, not " + t.id());
             }
-            Path taskDir = embeddedSample ? null : dataDir != null ? dataDir : GlueDownload.fromEnvironment().taskDir(t);
+            Path taskDir = embeddedSample
+                    ? null
+                    : dataDir != null ? dataDir : GlueDownload.fromEnvironment().taskDir(t);
             Path out = output != null ? output : Path.of("runs", t.id() + "-" + hp.method());
             Device dev = device == null ? Engine.getInstance().defaultDevice() : Device.fromName(device);
             System.out.println("glue " + t.id() + " with " + hp.method() + " on " + dev + ": " + hp);
-            GlueRunner runner = new GlueRunner(t, hp, new ModelSource(model), dev, out, evalBatchSize, export,
-                    System.out);
+            GlueRunner runner =
+                    new GlueRunner(t, hp, new ModelSource(model), dev, out, evalBatchSize, export, System.out);
             runner.runAll(seeds, seed -> {
                 GlueData.Splits s = taskDir == null ? GlueData.embeddedSst2(seed) : GlueData.load(t, taskDir, seed);
                 if (maxTrainSamples != null && maxTrainSamples < s.train().size()) {

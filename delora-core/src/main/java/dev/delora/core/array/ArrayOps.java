@@ -13,7 +13,8 @@ import java.util.function.Supplier;
 /** Shared helpers for creating and initialising adapter parameters. */
 public final class ArrayOps {
 
-    /** Squared-norm floor: {@code sqrt(max(Σv², 1e-8))} equals PEFT's {@code clamp(‖v‖, 1e-4)} with finite gradients. */
+    /** Squared-norm floor: {@code sqrt(max(Σv², 1e-8))} equals PEFT's {@code clamp(‖v‖, 1e-4)} with finite gradients.
+     * */
     public static final float SQUARED_NORM_FLOOR = 1e-8f;
 
     private ArrayOps() {}
@@ -57,7 +58,10 @@ public final class ArrayOps {
      */
     public static NDArray safeNorm(NDArray v, int axis) {
         // clip takes native scalars: DJL's maximum(Number) would put a Java-backed scalar into the autograd graph
-        return v.square().sum(new int[] {axis}).clip(SQUARED_NORM_FLOOR, Float.MAX_VALUE).sqrt();
+        return v.square()
+                .sum(new int[] {axis})
+                .clip(SQUARED_NORM_FLOOR, Float.MAX_VALUE)
+                .sqrt();
     }
 
     /**
@@ -90,7 +94,9 @@ public final class ArrayOps {
      * @return {@code max |aᵢ|} as a float
      */
     public static float maxAbs(NDArray a) {
-        try (NDArray abs = a.abs(); NDArray max = abs.max(); NDArray max32 = max.toType(DataType.FLOAT32, true)) {
+        try (NDArray abs = a.abs();
+                NDArray max = abs.max();
+                NDArray max32 = max.toType(DataType.FLOAT32, true)) {
             return max32.getFloat();
         }
     }

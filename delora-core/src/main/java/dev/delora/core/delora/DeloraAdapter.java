@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
+import dev.delora.core.array.ArrayOps;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -45,12 +45,14 @@ public final class DeloraAdapter implements LinearAdapter {
     private final NDArray d;
     /** 1/(‖cᵢ‖‖dᵢ‖): C and D never change, so this is computed once. */
     private final NDArray cdInverseNorms;
+
     private final float dropout;
     private final int rank;
     /** 1/r as an array the adapter owns (see {@link ArrayOps#constant}). */
     private final NDArray inverseRank;
 
-    private DeloraAdapter(Parameter a, Parameter b, Parameter lambda, NDArray wNorm, NDArray c, NDArray d, float dropout) {
+    private DeloraAdapter(
+            Parameter a, Parameter b, Parameter lambda, NDArray wNorm, NDArray c, NDArray d, float dropout) {
         this.a = a;
         this.b = b;
         this.lambda = lambda;
@@ -62,8 +64,12 @@ public final class DeloraAdapter implements LinearAdapter {
         this.inverseRank = ArrayOps.constant(a.getArray().getManager(), 1f / rank);
         this.cdInverseNorms = c == null
                 ? null
-                : ArrayOps.inStepScope(c, () -> new NDList(
-                        ArrayOps.safeNorm(c, 1).mul(ArrayOps.safeNorm(d, 0)).pow(-1))).head();
+                : ArrayOps.inStepScope(
+                                c,
+                                () -> new NDList(ArrayOps.safeNorm(c, 1)
+                                        .mul(ArrayOps.safeNorm(d, 0))
+                                        .pow(-1)))
+                        .head();
     }
 
     static DeloraAdapter initialise(DeloraConfig config, String path, NDArray weight, NDManager manager) {
@@ -174,9 +180,13 @@ public final class DeloraAdapter implements LinearAdapter {
         if (c == null) {
             return av.mul(s.expandDims(1)).mul(w);
         }
-        NDArray sc = lambdaValue.mul(ArrayOps.onDevice(inverseRank, like))
-                .mul(ArrayOps.onDevice(cdInverseNorms, like)).neg();
-        return av.concat(ArrayOps.onDevice(c, like), 0).mul(s.concat(sc, 0).expandDims(1)).mul(w);
+        NDArray sc = lambdaValue
+                .mul(ArrayOps.onDevice(inverseRank, like))
+                .mul(ArrayOps.onDevice(cdInverseNorms, like))
+                .neg();
+        return av.concat(ArrayOps.onDevice(c, like), 0)
+                .mul(s.concat(sc, 0).expandDims(1))
+                .mul(w);
     }
 
     /** The up factor in paper mode, {@code [B, D]} (in plain mode it is B itself). */
@@ -191,9 +201,11 @@ public final class DeloraAdapter implements LinearAdapter {
         NDArray lambdaValue = values.apply(lambda);
         NDArray h = ArrayOps.dropout(x, dropout, training);
         // the scope hands its results to the step, so B itself (the model's) must not be among them
-        NDList f = ArrayOps.inStepScope(x, () -> c == null
-                ? new NDList(down(av, bv, lambdaValue, x))
-                : new NDList(down(av, bv, lambdaValue, x), stackedUp(bv, x)));
+        NDList f = ArrayOps.inStepScope(
+                x,
+                () -> c == null
+                        ? new NDList(down(av, bv, lambdaValue, x))
+                        : new NDList(down(av, bv, lambdaValue, x), stackedUp(bv, x)));
         NDArray up = c == null ? bv : f.get(1);
         return Linear.linear(Linear.linear(h, f.get(0)).singletonOrThrow(), up).singletonOrThrow();
     }
@@ -203,8 +215,9 @@ public final class DeloraAdapter implements LinearAdapter {
         NDArray av = a.getArray();
         NDArray bv = b.getArray();
         // temporaries (norms, scales, views) die in the scope; only the two factors are kept, as new arrays
-        NDList f = ArrayOps.inStepScope(av, () -> new NDList(down(av, bv, lambda.getArray(), av),
-                c == null ? bv.duplicate() : stackedUp(bv, av)));
+        NDList f = ArrayOps.inStepScope(
+                av,
+                () -> new NDList(down(av, bv, lambda.getArray(), av), c == null ? bv.duplicate() : stackedUp(bv, av)));
         return new LoraFactors(f.get(0), f.get(1), 1f);
     }
 

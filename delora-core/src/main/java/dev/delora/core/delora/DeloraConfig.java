@@ -82,7 +82,6 @@ public record DeloraConfig(
         return moduleDropout;
     }
 
-
     /**
      * Returns the initial λ for a module after {@code lambda_pattern}.
      *
@@ -111,7 +110,6 @@ public record DeloraConfig(
         protected Builder self() {
             return this;
         }
-
 
         /**
          * Sets the initial λ.
@@ -145,7 +143,6 @@ public record DeloraConfig(
             this.init = init;
             return this;
         }
-
 
         /**
          * Overrides the initial λ of modules matching a key.

@@ -59,11 +59,13 @@ public final class DeloraMethod implements AdapterMethod {
         o.put("delora_lambda", ConfigFields.number(d.deloraLambda()));
         o.put("module_dropout", ConfigFields.decimal(d.moduleDropout()));
         // PEFT's init_weights is a bool; paper mode has its own peft_type (PEFT refuses it) and says so here too
-        o.put("init_weights", switch (d.init()) {
-            case ZERO_B -> true;
-            case RANDOM -> false;
-            case PAPER -> "paper";
-        });
+        o.put(
+                "init_weights",
+                switch (d.init()) {
+                    case ZERO_B -> true;
+                    case RANDOM -> false;
+                    case PAPER -> "paper";
+                });
         o.put("rank_pattern", new LinkedHashMap<>(d.rankPattern()));
         o.put("lambda_pattern", ConfigFields.numbers(d.lambdaPattern()));
         o.put("bias", "none");
@@ -117,17 +119,22 @@ public final class DeloraMethod implements AdapterMethod {
     }
 
     @Override
-    public LinearAdapter restore(AdapterConfig config, String path, Map<String, NDArray> state, NDArray weight,
-            NDManager manager) {
-        return DeloraAdapter.restore(state, AdapterMethod.cast(DeloraConfig.class, config).moduleDropout(), manager);
+    public LinearAdapter restore(
+            AdapterConfig config, String path, Map<String, NDArray> state, NDArray weight, NDManager manager) {
+        return DeloraAdapter.restore(
+                state, AdapterMethod.cast(DeloraConfig.class, config).moduleDropout(), manager);
     }
 
     @Override
     public TrainingExtension training(AdapterConfig config, TrainingContext context) {
         AdapterMethod.cast(DeloraConfig.class, config);
-        Set<String> lambdas = Set.copyOf(context.parameters(DeloraAdapter.LAMBDA).keySet());
-        ParameterGroup group = ParameterGroup.withLr(LAMBDA_GROUP, lambdas::contains,
-                context.learningRate(LAMBDA_GROUP, context.learningRate()), context.weightDecay());
+        Set<String> lambdas =
+                Set.copyOf(context.parameters(DeloraAdapter.LAMBDA).keySet());
+        ParameterGroup group = ParameterGroup.withLr(
+                LAMBDA_GROUP,
+                lambdas::contains,
+                context.learningRate(LAMBDA_GROUP, context.learningRate()),
+                context.weightDecay());
         return new TrainingExtension() {
             @Override
             public List<ParameterGroup> parameterGroups() {

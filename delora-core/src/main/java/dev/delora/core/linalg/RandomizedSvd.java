@@ -45,7 +45,8 @@ public final class RandomizedSvd {
                 throw new IllegalArgumentException("RandomizedSvd oversamples must be >= 0, got " + oversamples);
             }
             if (powerIterations < 0) {
-                throw new IllegalArgumentException("RandomizedSvd powerIterations must be >= 0, got " + powerIterations);
+                throw new IllegalArgumentException(
+                        "RandomizedSvd powerIterations must be >= 0, got " + powerIterations);
             }
         }
 

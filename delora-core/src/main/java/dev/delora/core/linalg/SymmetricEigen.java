@@ -38,8 +38,8 @@ public record SymmetricEigen(double[] values, double[][] vectors) {
         double scale = 0;
         for (int i = 0; i < n; i++) {
             if (a[i].length != n) {
-                throw new IllegalArgumentException(
-                        "SymmetricEigen needs a square matrix; row " + i + " has " + a[i].length + " entries, expected " + n);
+                throw new IllegalArgumentException("SymmetricEigen needs a square matrix; row " + i + " has "
+                        + a[i].length + " entries, expected " + n);
             }
             m[i] = a[i].clone();
             for (double x : m[i]) {
@@ -52,8 +52,8 @@ public record SymmetricEigen(double[] values, double[][] vectors) {
         for (int i = 0; i < n; i++) {
             for (int j = i + 1; j < n; j++) {
                 if (Math.abs(m[i][j] - m[j][i]) > 1e-8 * Math.max(scale, Double.MIN_NORMAL)) {
-                    throw new IllegalArgumentException(
-                            "SymmetricEigen: matrix is not symmetric at (" + i + "," + j + "): " + m[i][j] + " vs " + m[j][i]);
+                    throw new IllegalArgumentException("SymmetricEigen: matrix is not symmetric at (" + i + "," + j
+                            + "): " + m[i][j] + " vs " + m[j][i]);
                 }
                 double avg = 0.5 * (m[i][j] + m[j][i]);
                 m[i][j] = avg;

@@ -6,9 +6,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
+import dev.delora.core.array.ArrayOps;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
@@ -59,10 +59,7 @@ public final class LoraAdapter implements LinearAdapter {
             default -> throw new IllegalStateException(config.initLoraWeights().name());
         }
         return new LoraAdapter(
-                ArrayOps.trainable(A, a),
-                ArrayOps.trainable(B, b),
-                config.scalingFor(path),
-                config.loraDropout());
+                ArrayOps.trainable(A, a), ArrayOps.trainable(B, b), config.scalingFor(path), config.loraDropout());
     }
 
     /**
@@ -78,8 +75,7 @@ public final class LoraAdapter implements LinearAdapter {
         NDArray b = ArrayOps.ownedCopy(factors.b());
         a.attach(manager);
         b.attach(manager);
-        return new LoraAdapter(ArrayOps.trainable(A, a), ArrayOps.trainable(B, b),
-                factors.scaling(), dropout);
+        return new LoraAdapter(ArrayOps.trainable(A, a), ArrayOps.trainable(B, b), factors.scaling(), dropout);
     }
 
     /**
@@ -108,8 +104,7 @@ public final class LoraAdapter implements LinearAdapter {
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
         NDArray h = ArrayOps.dropout(x, dropout, training);
         // scale the rank-r intermediate, not the [.., out] result: r multiplications per row instead of out
-        NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow()
-                .mul(ArrayOps.onDevice(scalingArray, x));
+        NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow().mul(ArrayOps.onDevice(scalingArray, x));
         return Linear.linear(t, values.apply(b)).singletonOrThrow();
     }
 

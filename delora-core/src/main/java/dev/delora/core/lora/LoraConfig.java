@@ -68,7 +68,8 @@ public record LoraConfig(
 
     @Override
     public LoraConfig withTargets(TargetSpec newTargets) {
-        return new LoraConfig(r, loraAlpha, loraDropout, useRslora, initLoraWeights, newTargets, rankPattern, alphaPattern);
+        return new LoraConfig(
+                r, loraAlpha, loraDropout, useRslora, initLoraWeights, newTargets, rankPattern, alphaPattern);
     }
 
     @Override

@@ -46,11 +46,13 @@ public final class LoraMethod implements AdapterMethod {
         o.put("lora_alpha", ConfigFields.number(l.loraAlpha()));
         o.put("lora_dropout", ConfigFields.decimal(l.loraDropout()));
         o.put("use_rslora", l.useRslora());
-        o.put("init_lora_weights", switch (l.initLoraWeights()) {
-            case DEFAULT -> true;
-            case GAUSSIAN -> "gaussian";
-            case RANDOM -> false;
-        });
+        o.put(
+                "init_lora_weights",
+                switch (l.initLoraWeights()) {
+                    case DEFAULT -> true;
+                    case GAUSSIAN -> "gaussian";
+                    case RANDOM -> false;
+                });
         o.put("rank_pattern", new LinkedHashMap<>(l.rankPattern()));
         o.put("alpha_pattern", ConfigFields.numbers(l.alphaPattern()));
         o.put("bias", "none");
@@ -69,8 +71,8 @@ public final class LoraMethod implements AdapterMethod {
         j.requireNullOrEmpty("target_parameters", "target_parameters (adapting nn.Parameters) is not supported");
         j.requireNullOrEmpty("layer_replication", "layer_replication is not supported");
         j.requireNullOrEmpty("trainable_token_indices", "trainable_token_indices is not supported");
-        for (String variant : List.of("use_bdlora", "velora_config", "kasa_config", "monteclora_config",
-                "arrow_config")) {
+        for (String variant :
+                List.of("use_bdlora", "velora_config", "kasa_config", "monteclora_config", "arrow_config")) {
             j.requireNullOrEmpty(variant, "LoRA variant '" + variant + "' is not supported");
         }
         LoraConfig.Builder b = LoraConfig.builder()
@@ -111,8 +113,8 @@ public final class LoraMethod implements AdapterMethod {
     }
 
     @Override
-    public LinearAdapter restore(AdapterConfig config, String path, Map<String, NDArray> state, NDArray weight,
-            NDManager manager) {
+    public LinearAdapter restore(
+            AdapterConfig config, String path, Map<String, NDArray> state, NDArray weight, NDManager manager) {
         LoraConfig l = AdapterMethod.cast(LoraConfig.class, config);
         // LoraFactors is only a holder here: fromFactors copies, the caller closes the state arrays
         LoraFactors f = new LoraFactors(state.get(LoraAdapter.A), state.get(LoraAdapter.B), l.scalingFor(path));

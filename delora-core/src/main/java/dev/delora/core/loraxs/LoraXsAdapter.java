@@ -6,16 +6,17 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.linalg.RandomizedSvd;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
- * A LoRA-XS branch {@code Δy = scaling · U_r R (Σ_r V_rᵀ · dropout(x))} with frozen {@code A = Σ_r V_rᵀ} {@code [r, in]},
+ * A LoRA-XS branch {@code Δy = scaling · U_r R (Σ_r V_rᵀ · dropout(x))} with frozen {@code A = Σ_r V_rᵀ} {@code [r,
+ * in]},
  * {@code B = U_r} {@code [out, r]} and trainable {@code R} {@code [r, r]}.
  */
 public final class LoraXsAdapter implements LinearAdapter {

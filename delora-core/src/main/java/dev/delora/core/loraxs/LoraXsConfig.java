@@ -48,8 +48,8 @@ public record LoraXsConfig(
             throw new IllegalArgumentException("lora_dropout must be in [0, 1), got " + loraDropout);
         }
         if (!(initStd >= 0) || !Float.isFinite(loraAlpha)) {
-            throw new IllegalArgumentException("init std must be >= 0 and lora_alpha finite, got " + initStd + ", "
-                    + loraAlpha);
+            throw new IllegalArgumentException(
+                    "init std must be >= 0 and lora_alpha finite, got " + initStd + ", " + loraAlpha);
         }
         Objects.requireNonNull(svd, "svd");
         Objects.requireNonNull(targets, "targets");
@@ -94,8 +94,8 @@ public record LoraXsConfig(
     @Override
     public LinearAdapter create(String modulePath, NDArray weight, NDManager manager) {
         int rank = rankFor(modulePath);
-        RandomizedSvd.Options options =
-                new RandomizedSvd.Options(rank, svd.oversamples(), svd.powerIterations(), svd.seed(), svd.preferFloat64());
+        RandomizedSvd.Options options = new RandomizedSvd.Options(
+                rank, svd.oversamples(), svd.powerIterations(), svd.seed(), svd.preferFloat64());
         return LoraXsAdapter.initialise(weight, options, initStd, scalingFor(modulePath), loraDropout, manager);
     }
 

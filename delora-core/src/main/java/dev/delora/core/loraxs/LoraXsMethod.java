@@ -15,7 +15,8 @@ import java.util.Set;
 
 /**
  * LoRA-XS's format under our own {@code peft_type} {@code LORAXS} (PEFT has no LoRA-XS): the r×r matrix R
- * ({@code lora_latent_mapping.weight}, the reference's name) and the frozen SVD factors ({@code lora_A.weight}, {@code lora_B.weight}), so a saved adapter
+ * ({@code lora_latent_mapping.weight}, the reference's name) and the frozen SVD factors ({@code lora_A.weight}, {@code
+ * lora_B.weight}), so a saved adapter
  * does not depend on recomputing the SVD; the SVD options are recorded for reference.
  */
 public final class LoraXsMethod implements AdapterMethod {
@@ -64,8 +65,11 @@ public final class LoraXsMethod implements AdapterMethod {
                 .loraAlpha(j.number("lora_alpha", 16))
                 .loraDropout(j.number("lora_dropout", 0))
                 .initStd(j.number("init_std", 1e-5f))
-                .svd(new RandomizedSvd.Options(1, j.integer("svd_oversamples", d.oversamples()),
-                        j.integer("svd_n_iter", d.powerIterations()), j.longValue("svd_random_state", d.seed()),
+                .svd(new RandomizedSvd.Options(
+                        1,
+                        j.integer("svd_oversamples", d.oversamples()),
+                        j.integer("svd_n_iter", d.powerIterations()),
+                        j.longValue("svd_random_state", d.seed()),
                         j.bool("svd_float64", d.preferFloat64())));
         j.intMap("rank_pattern").forEach(b::rankPattern);
         j.floatMap("alpha_pattern").forEach(b::alphaPattern);
@@ -83,8 +87,8 @@ public final class LoraXsMethod implements AdapterMethod {
     }
 
     @Override
-    public LinearAdapter restore(AdapterConfig config, String path, Map<String, NDArray> state, NDArray weight,
-            NDManager manager) {
+    public LinearAdapter restore(
+            AdapterConfig config, String path, Map<String, NDArray> state, NDArray weight, NDManager manager) {
         LoraXsConfig x = AdapterMethod.cast(LoraXsConfig.class, config);
         return LoraXsAdapter.restore(state, x.scalingFor(path), x.loraDropout(), manager);
     }

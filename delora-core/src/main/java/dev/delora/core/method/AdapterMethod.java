@@ -86,8 +86,8 @@ public interface AdapterMethod {
      * @param manager the manager that owns the adapter's arrays (the model's)
      * @return the adapter
      */
-    LinearAdapter restore(AdapterConfig config, String modulePath, Map<String, NDArray> state, NDArray weight,
-            NDManager manager);
+    LinearAdapter restore(
+            AdapterConfig config, String modulePath, Map<String, NDArray> state, NDArray weight, NDManager manager);
 
     /**
      * Returns what training this method needs beyond a plain optimizer over its parameters: parameter groups, loss

@@ -12,7 +12,8 @@ import java.util.TreeSet;
 
 /**
  * The registry of adapter methods: the only code that lists them. Methods are found once, with
- * {@link ServiceLoader} on this library's class loader, from {@code META-INF/services/dev.delora.core.method.AdapterMethod}
+ * {@link ServiceLoader} on this library's class loader, from {@code
+ * META-INF/services/dev.delora.core.method.AdapterMethod}
  * files; the built-in ones (LoRA, DeLoRA, LoRA-XS, SoRA) are listed in {@code delora-core}'s. A method in another jar
  * (or in test sources) registers itself the same way. Thread-safe.
  */
@@ -38,8 +39,9 @@ public final class AdapterMethods {
             for (AdapterMethod other : out) {
                 if (other.configType().isAssignableFrom(m.configType())
                         || m.configType().isAssignableFrom(other.configType())) {
-                    throw new IllegalStateException("Adapter methods " + other.getClass().getName() + " and " + owner
-                            + " both claim config type " + m.configType().getName());
+                    throw new IllegalStateException("Adapter methods "
+                            + other.getClass().getName() + " and " + owner + " both claim config type "
+                            + m.configType().getName());
                 }
             }
             out.add(m);
@@ -50,8 +52,8 @@ public final class AdapterMethods {
     private static void claim(Map<String, String> claimed, String key, String owner, String what) {
         String previous = claimed.putIfAbsent(key, owner);
         if (previous != null) {
-            throw new IllegalStateException("Adapter methods " + previous + " and " + owner + " both claim " + what
-                    + " '" + key + "'");
+            throw new IllegalStateException(
+                    "Adapter methods " + previous + " and " + owner + " both claim " + what + " '" + key + "'");
         }
     }
 
@@ -123,11 +125,14 @@ public final class AdapterMethods {
                 return m;
             }
         }
-        throw new IllegalArgumentException("No registered adapter method for " + config.getClass().getName()
-                + "; register its AdapterMethod in META-INF/services/" + AdapterMethod.class.getName());
+        throw new IllegalArgumentException(
+                "No registered adapter method for " + config.getClass().getName()
+                        + "; register its AdapterMethod in META-INF/services/" + AdapterMethod.class.getName());
     }
 
     private static String normalise(String name) {
-        return name == null ? "" : name.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
+        return name == null
+                ? ""
+                : name.trim().toLowerCase(Locale.ROOT).replace("-", "").replace("_", "");
     }
 }

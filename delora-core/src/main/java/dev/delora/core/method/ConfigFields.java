@@ -236,8 +236,10 @@ public final class ConfigFields {
                 return e;
             }
         }
-        throw error("field '" + field + "' is " + describe(s) + "; expected one of " + Arrays.stream(
-                type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList());
+        throw error("field '" + field + "' is " + describe(s) + "; expected one of "
+                + Arrays.stream(type.getEnumConstants())
+                        .map(e -> e.name().toLowerCase(Locale.ROOT))
+                        .toList());
     }
 
     /**
@@ -348,7 +350,9 @@ public final class ConfigFields {
      */
     public void requireNullOrEmpty(String field, String why) {
         Object v = get(field);
-        boolean empty = v == null || Boolean.FALSE.equals(v) || v instanceof List<?> l && l.isEmpty()
+        boolean empty = v == null
+                || Boolean.FALSE.equals(v)
+                || v instanceof List<?> l && l.isEmpty()
                 || v instanceof Map<?, ?> m && m.isEmpty();
         if (!empty) {
             throw error(why + " (" + field + " = " + describe(v) + ")");

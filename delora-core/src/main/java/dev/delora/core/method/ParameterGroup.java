@@ -25,16 +25,16 @@ public record ParameterGroup(
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(selector, "selector");
         if (!Double.isNaN(absoluteLr) && (absoluteLr < 0 || Double.isInfinite(absoluteLr))) {
-            throw new IllegalArgumentException("Parameter group '" + name + "': lr must be finite and >= 0, got "
-                    + absoluteLr);
+            throw new IllegalArgumentException(
+                    "Parameter group '" + name + "': lr must be finite and >= 0, got " + absoluteLr);
         }
         if (!(lrMultiplier >= 0) || Double.isInfinite(lrMultiplier)) {
-            throw new IllegalArgumentException("Parameter group '" + name + "': lr multiplier must be finite and"
-                    + " >= 0, got " + lrMultiplier);
+            throw new IllegalArgumentException(
+                    "Parameter group '" + name + "': lr multiplier must be finite and" + " >= 0, got " + lrMultiplier);
         }
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-            throw new IllegalArgumentException("Parameter group '" + name + "': weight decay must be finite and"
-                    + " >= 0, got " + weightDecay);
+            throw new IllegalArgumentException(
+                    "Parameter group '" + name + "': weight decay must be finite and" + " >= 0, got " + weightDecay);
         }
     }
 
@@ -72,8 +72,8 @@ public record ParameterGroup(
      * @param weightDecay decoupled weight decay
      * @return the group
      */
-    public static ParameterGroup scaled(String name, Predicate<String> selector, double multiplier,
-            double weightDecay) {
+    public static ParameterGroup scaled(
+            String name, Predicate<String> selector, double multiplier, double weightDecay) {
         return new ParameterGroup(name, selector, Double.NaN, multiplier, weightDecay);
     }
 

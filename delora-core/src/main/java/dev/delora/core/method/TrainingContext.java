@@ -34,8 +34,12 @@ public final class TrainingContext {
      * @param weightDecay the base weight decay
      * @param groupLearningRates learning rates by group name
      */
-    public TrainingContext(String adapterName, Map<String, LinearAdapter> adapters, double learningRate,
-            double weightDecay, Map<String, Double> groupLearningRates) {
+    public TrainingContext(
+            String adapterName,
+            Map<String, LinearAdapter> adapters,
+            double learningRate,
+            double weightDecay,
+            Map<String, Double> groupLearningRates) {
         this.adapterName = Objects.requireNonNull(adapterName, "adapterName");
         this.adapters = Collections.unmodifiableMap(new LinkedHashMap<>(adapters));
         this.learningRate = learningRate;

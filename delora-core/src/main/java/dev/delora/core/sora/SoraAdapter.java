@@ -8,9 +8,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
+import dev.delora.core.array.ArrayOps;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +21,8 @@ import java.util.function.Function;
  * A SoRA branch {@code Δy = scaling · B (g ⊙ A · dropout(x))}: A {@code [r, in]} kaiming-uniform, B {@code [out, r]}
  * zero, gate g {@code [1, r]} ~ N(0, 1), as the reference's {@code LowRankLinear}.
  *
- * <p>{@link #toLora()} prunes: it keeps the ranks whose gate is not exactly zero and folds g into B, an exact plain LoRA
+ * <p>{@link #toLora()} prunes: it keeps the ranks whose gate is not exactly zero and folds g into B, an exact plain
+ * LoRA
  * of rank {@code nnz(g)}.
  */
 public final class SoraAdapter implements LinearAdapter {
@@ -116,8 +117,8 @@ public final class SoraAdapter implements LinearAdapter {
     public NDArray forward(NDArray x, Function<Parameter, NDArray> values, boolean training) {
         NDArray h = ArrayOps.dropout(x, dropout, training);
         NDArray g = values.apply(gate);
-        NDArray scaledGate = ArrayOps.inStepScope(x,
-                () -> new NDList(g.mul(ArrayOps.onDevice(scalingArray, x)))).head();
+        NDArray scaledGate = ArrayOps.inStepScope(x, () -> new NDList(g.mul(ArrayOps.onDevice(scalingArray, x))))
+                .head();
         NDArray t = Linear.linear(h, values.apply(a)).singletonOrThrow().mul(scaledGate);
         return Linear.linear(t, values.apply(b)).singletonOrThrow();
     }
@@ -130,15 +131,19 @@ public final class SoraAdapter implements LinearAdapter {
         if (live.isEmpty()) {
             // every rank was pruned: ΔW = 0, kept as a rank-1 LoRA with zero B so the adapter stays loadable
             NDManager m = av.getManager();
-            return new LoraFactors(m.zeros(new Shape(1, av.getShape().get(1))),
-                    m.zeros(new Shape(bv.getShape().get(0), 1)), scaling);
+            return new LoraFactors(
+                    m.zeros(new Shape(1, av.getShape().get(1))),
+                    m.zeros(new Shape(bv.getShape().get(0), 1)),
+                    scaling);
         }
         long[] kept = live.stream().mapToLong(Long::longValue).toArray();
         // the index and the gathered intermediates die in the scope; only the two factors are kept
         NDList f = ArrayOps.inStepScope(av, () -> {
             NDArray index = av.getManager().create(kept);
             NDArray keptGate = gate.getArray().get(new NDIndex(":, {}", index));
-            return new NDList(av.get(new NDIndex("{}", index)), bv.get(new NDIndex(":, {}", index)).mul(keptGate));
+            return new NDList(
+                    av.get(new NDIndex("{}", index)),
+                    bv.get(new NDIndex(":, {}", index)).mul(keptGate));
         });
         return new LoraFactors(f.get(0), f.get(1), scaling);
     }

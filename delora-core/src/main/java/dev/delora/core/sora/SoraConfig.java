@@ -50,8 +50,8 @@ public record SoraConfig(
             throw new IllegalArgumentException("lora_dropout must be in [0, 1), got " + loraDropout);
         }
         if (!(sparseLambda >= 0) || !(sparseLambda2 >= 0)) {
-            throw new IllegalArgumentException("sparse_lambda and sparse_lambda_2 must be >= 0, got " + sparseLambda
-                    + " and " + sparseLambda2);
+            throw new IllegalArgumentException(
+                    "sparse_lambda and sparse_lambda_2 must be >= 0, got " + sparseLambda + " and " + sparseLambda2);
         }
         Objects.requireNonNull(threshold, "threshold");
         if (lambdaSchedule != null) {
@@ -59,8 +59,8 @@ public record SoraConfig(
                 throw new IllegalArgumentException("lambda_num must be >= 2 with a schedule, got " + lambdaNum);
             }
             if (!(maxLambda >= sparseLambda2)) {
-                throw new IllegalArgumentException("max_lambda (" + maxLambda + ") must be >= sparse_lambda_2 ("
-                        + sparseLambda2 + ")");
+                throw new IllegalArgumentException(
+                        "max_lambda (" + maxLambda + ") must be >= sparse_lambda_2 (" + sparseLambda2 + ")");
             }
             if (lambdaSchedule == SoraSchedule.EXP_LINEAR && sparseLambda2 <= 0) {
                 throw new IllegalArgumentException("exp_linear needs sparse_lambda_2 > 0 (it interpolates log ξ)");
@@ -86,7 +86,18 @@ public record SoraConfig(
 
     @Override
     public SoraConfig withTargets(TargetSpec newTargets) {
-        return new SoraConfig(r, loraAlpha, loraDropout, sparseLambda, sparseLambda2, threshold, lambdaSchedule, maxLambda, lambdaNum, newTargets, rankPattern);
+        return new SoraConfig(
+                r,
+                loraAlpha,
+                loraDropout,
+                sparseLambda,
+                sparseLambda2,
+                threshold,
+                lambdaSchedule,
+                maxLambda,
+                lambdaNum,
+                newTargets,
+                rankPattern);
     }
 
     @Override
@@ -172,8 +183,18 @@ public record SoraConfig(
          * @return the config
          */
         public SoraConfig build() {
-            return new SoraConfig(r, loraAlpha, loraDropout, sparseLambda, sparseLambda2, threshold, schedule,
-                    maxLambda, lambdaNum, targets(), rankPattern);
+            return new SoraConfig(
+                    r,
+                    loraAlpha,
+                    loraDropout,
+                    sparseLambda,
+                    sparseLambda2,
+                    threshold,
+                    schedule,
+                    maxLambda,
+                    lambdaNum,
+                    targets(),
+                    rankPattern);
         }
     }
 }

@@ -45,8 +45,8 @@ public final class SoraGateOptimizer implements AutoCloseable {
             throw new IllegalArgumentException("SoRA's gate optimizer needs at least one gate parameter");
         }
         if (!(lr >= 0) || !(xi >= 0) || Double.isInfinite(lr) || Double.isInfinite(xi)) {
-            throw new IllegalArgumentException("SoRA gate lr and threshold must be finite and >= 0, got lr=" + lr
-                    + ", xi=" + xi);
+            throw new IllegalArgumentException(
+                    "SoRA gate lr and threshold must be finite and >= 0, got lr=" + lr + ", xi=" + xi);
         }
         this.gates = new ArrayList<>(gates);
         this.lr = lr;
@@ -56,7 +56,8 @@ public final class SoraGateOptimizer implements AutoCloseable {
         this.beta2 = 0.999;
         this.eps = 1e-6;
         this.threshold = threshold;
-        this.stateManager = NDManager.newBaseManager(this.gates.get(0).getArray().getDevice());
+        this.stateManager =
+                NDManager.newBaseManager(this.gates.get(0).getArray().getDevice());
         stateManager.setName("SoRA gate optimizer state");
     }
 

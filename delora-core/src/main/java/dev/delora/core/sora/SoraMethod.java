@@ -104,8 +104,8 @@ public final class SoraMethod implements AdapterMethod {
     }
 
     @Override
-    public LinearAdapter restore(AdapterConfig config, String path, Map<String, NDArray> state, NDArray weight,
-            NDManager manager) {
+    public LinearAdapter restore(
+            AdapterConfig config, String path, Map<String, NDArray> state, NDArray weight, NDManager manager) {
         // SoraAdapter keeps no state derived from its parameters, so a fresh adapter with the saved values copied in
         // is the saved adapter
         LinearAdapter a = AdapterMethod.cast(SoraConfig.class, config).create(path, weight, manager);
@@ -122,17 +122,20 @@ public final class SoraMethod implements AdapterMethod {
         }
         double gateLr = context.learningRate(GATE_GROUP, context.learningRate());
         SoraGateOptimizer optimizer = new SoraGateOptimizer(gates.values(), gateLr, s.sparseLambda2(), s.threshold());
-        List<NDArray> gateArrays = gates.values().stream().map(Parameter::getArray).toList();
+        List<NDArray> gateArrays =
+                gates.values().stream().map(Parameter::getArray).toList();
         Set<Parameter> owned = Collections.newSetFromMap(new IdentityHashMap<>());
         owned.addAll(gates.values());
         List<TrainingExtension.Phase> rounds = new ArrayList<>();
         if (s.lambdaSchedule() != null) {
-            SparsityScheduler schedule = new SparsityScheduler(s.lambdaSchedule(), s.sparseLambda2(), s.maxLambda(),
-                    s.lambdaNum());
+            SparsityScheduler schedule =
+                    new SparsityScheduler(s.lambdaSchedule(), s.sparseLambda2(), s.maxLambda(), s.lambdaNum());
             for (int i = 1; i < s.lambdaNum(); i++) {
                 double xi = schedule.values()[i];
-                rounds.add(new TrainingExtension.Phase(String.format(Locale.ROOT, "sparsify xi=%.3e", xi),
-                        EPOCHS_PER_ROUND, () -> optimizer.setThreshold(schedule.step())));
+                rounds.add(new TrainingExtension.Phase(
+                        String.format(Locale.ROOT, "sparsify xi=%.3e", xi),
+                        EPOCHS_PER_ROUND,
+                        () -> optimizer.setThreshold(schedule.step())));
             }
         }
         return new TrainingExtension() {
@@ -143,7 +146,8 @@ public final class SoraMethod implements AdapterMethod {
 
             @Override
             public NDArray extraLoss(NDManager stepManager) {
-                return s.sparseLambda() == 0 ? null
+                return s.sparseLambda() == 0
+                        ? null
                         : SoraGateOptimizer.l1Penalty(gateArrays, s.sparseLambda(), stepManager);
             }
 

@@ -22,7 +22,7 @@ public enum SoraSchedule {
                 return k;
             }
         }
-        throw new IllegalArgumentException("Unknown sparsity schedule '" + name
-                + "'; expected one of linear, log_linear, exp_linear");
+        throw new IllegalArgumentException(
+                "Unknown sparsity schedule '" + name + "'; expected one of linear, log_linear, exp_linear");
     }
 }

@@ -1,6 +1,5 @@
 package dev.delora.core.sora;
 
-import dev.delora.core.sora.SoraSchedule;
 import java.util.Arrays;
 
 /**
@@ -26,19 +25,23 @@ public final class SparsityScheduler {
             throw new IllegalArgumentException("SparsityScheduler lambda_num must be >= 1, got " + num);
         }
         if (!Double.isFinite(xi0) || !Double.isFinite(maxXi) || xi0 < 0 || maxXi < 0) {
-            throw new IllegalArgumentException("SparsityScheduler thresholds must be finite and >= 0, got " + xi0
-                    + " and " + maxXi);
+            throw new IllegalArgumentException(
+                    "SparsityScheduler thresholds must be finite and >= 0, got " + xi0 + " and " + maxXi);
         }
         if (kind == SoraSchedule.EXP_LINEAR && (xi0 <= 0 || maxXi <= 0)) {
-            throw new IllegalArgumentException("exp_linear needs positive thresholds (it takes their log), got "
-                    + xi0 + " and " + maxXi);
+            throw new IllegalArgumentException(
+                    "exp_linear needs positive thresholds (it takes their log), got " + xi0 + " and " + maxXi);
         }
         switch (kind) {
             case LINEAR -> values = linspace(xi0, maxXi, num);
-            case LOG_LINEAR -> values = Arrays.stream(linspace(Math.exp(xi0), Math.exp(maxXi), num))
-                    .map(Math::log).toArray();
-            case EXP_LINEAR -> values = Arrays.stream(linspace(Math.log(xi0), Math.log(maxXi), num))
-                    .map(Math::exp).toArray();
+            case LOG_LINEAR ->
+                values = Arrays.stream(linspace(Math.exp(xi0), Math.exp(maxXi), num))
+                        .map(Math::log)
+                        .toArray();
+            case EXP_LINEAR ->
+                values = Arrays.stream(linspace(Math.log(xi0), Math.log(maxXi), num))
+                        .map(Math::exp)
+                        .toArray();
             default -> throw new IllegalStateException(kind.name());
         }
     }

@@ -28,7 +28,8 @@ public record TargetSpec(
         modulesToSave = modulesToSave == null ? List.of() : List.copyOf(modulesToSave);
         for (int i : layersToTransform) {
             if (i < 0) {
-                throw new IllegalArgumentException("layers_to_transform must be non-negative, got " + layersToTransform);
+                throw new IllegalArgumentException(
+                        "layers_to_transform must be non-negative, got " + layersToTransform);
             }
         }
         if (!layersPattern.isEmpty() && layersToTransform.isEmpty()) {

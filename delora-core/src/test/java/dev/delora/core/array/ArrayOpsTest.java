@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -61,7 +61,8 @@ class ArrayOpsTest {
             NDArray half = m.create(new float[] {2f, 4f}).toType(DataType.FLOAT16, false);
             NDArray h = ArrayOps.scaled(half, 1.5f);
             assertEquals(DataType.FLOAT16, h.getDataType());
-            assertArrayEquals(new float[] {3f, 6f}, h.toType(DataType.FLOAT32, false).toFloatArray());
+            assertArrayEquals(
+                    new float[] {3f, 6f}, h.toType(DataType.FLOAT32, false).toFloatArray());
         }
     }
 }

@@ -42,7 +42,12 @@ class DeloraAdapterTest {
     }
 
     private DeloraConfig config(DeloraInit init, float lambda) {
-        return DeloraConfig.builder().r(R).deloraLambda(lambda).init(init).targetModules("q").build();
+        return DeloraConfig.builder()
+                .r(R)
+                .deloraLambda(lambda)
+                .init(init)
+                .targetModules("q")
+                .build();
     }
 
     /** The paper's ΔW_oj = (λ w_j / r) Σᵢ (B_oi A_ij/(‖b_i‖‖a_i‖) − D_oi C_ij/(‖d_i‖‖c_i‖)), D = C = null allowed. */
@@ -141,7 +146,8 @@ class DeloraAdapterTest {
         for (int trial = 0; trial < 20; trial++) {
             double[][] w = Dense.asFloat(Dense.random(rnd, OUT, IN));
             float lambda = (float) (rnd.nextDouble() * 20 - 10);
-            try (LinearAdapter adapter = config(DeloraInit.ZERO_B, lambda).create("q", Dense.toArray(manager, w), manager)) {
+            try (LinearAdapter adapter =
+                    config(DeloraInit.ZERO_B, lambda).create("q", Dense.toArray(manager, w), manager)) {
                 Dense.assign(array(adapter, DeloraAdapter.A), Dense.random(rnd, R, IN));
                 double[][] b = Dense.random(rnd, OUT, R);
                 if (trial % 2 == 0) { // near rank-one: all components aligned, where the bound is tight
@@ -157,7 +163,8 @@ class DeloraAdapterTest {
                         delta[o][j] /= wj;
                     }
                 }
-                assertTrue(Dense.frobenius(delta) <= Math.abs(lambda) * (1 + 1e-5),
+                assertTrue(
+                        Dense.frobenius(delta) <= Math.abs(lambda) * (1 + 1e-5),
                         "‖ΔW·diag(1/‖W_col‖)‖_F = " + Dense.frobenius(delta) + " exceeds |λ| = " + Math.abs(lambda));
             }
         }
@@ -174,7 +181,8 @@ class DeloraAdapterTest {
                 NDArray g = p.getArray().getGradient();
                 assertFalse(g.isNaN().any().getBoolean() || g.isInfinite().any().getBoolean(), p.getName());
             }
-            assertTrue(array(adapter, DeloraAdapter.B).getGradient().abs().max().getFloat() > 0,
+            assertTrue(
+                    array(adapter, DeloraAdapter.B).getGradient().abs().max().getFloat() > 0,
                     "B must receive a gradient at B = 0");
         }
     }
@@ -182,20 +190,25 @@ class DeloraAdapterTest {
     @Test
     void rejectsInvalidConfigs() {
         TargetSpec t = TargetSpec.of("q");
-        assertThrows(IllegalArgumentException.class,
-                () -> new DeloraConfig(0, 1f, 0f, DeloraInit.PAPER, t, null, null));
-        assertThrows(IllegalArgumentException.class,
-                () -> new DeloraConfig(4, 1f, 1f, DeloraInit.PAPER, t, null, null));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class, () -> new DeloraConfig(0, 1f, 0f, DeloraInit.PAPER, t, null, null));
+        assertThrows(
+                IllegalArgumentException.class, () -> new DeloraConfig(4, 1f, 1f, DeloraInit.PAPER, t, null, null));
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new DeloraConfig(4, Float.NaN, 0f, DeloraInit.PAPER, t, null, null));
-        assertThrows(NullPointerException.class,
-                () -> DeloraConfig.builder().build()); // no target modules
+        assertThrows(NullPointerException.class, () -> DeloraConfig.builder().build()); // no target modules
     }
 
     @Test
     void lambdaAndRankPatternsResolvePerModule() {
-        DeloraConfig c = DeloraConfig.builder().r(8).deloraLambda(12).targetModules("query", "value")
-                .rankPattern("layer.1.attention.self.value", 2).lambdaPattern("query", 4f).build();
+        DeloraConfig c = DeloraConfig.builder()
+                .r(8)
+                .deloraLambda(12)
+                .targetModules("query", "value")
+                .rankPattern("layer.1.attention.self.value", 2)
+                .lambdaPattern("query", 4f)
+                .build();
         assertEquals(2, c.rankFor("encoder.layer.1.attention.self.value"));
         assertEquals(8, c.rankFor("encoder.layer.0.attention.self.value"));
         assertEquals(4f, c.lambdaFor("encoder.layer.0.attention.self.query"));

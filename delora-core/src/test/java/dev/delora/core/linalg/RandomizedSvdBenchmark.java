@@ -59,15 +59,28 @@ public final class RandomizedSvdBenchmark {
                     maxRel = Math.max(maxRel, Math.abs(s[i] - sigma[i]) / sigma[i]);
                 }
                 NDArray u = res.u().toType(DataType.FLOAT64, false);
-                double orth = u.transpose().matMul(u).sub(manager.eye(r, r, 0, DataType.FLOAT64)).abs().max().getDouble();
+                double orth = u.transpose()
+                        .matMul(u)
+                        .sub(manager.eye(r, r, 0, DataType.FLOAT64))
+                        .abs()
+                        .max()
+                        .getDouble();
                 NDArray approx = u.mul(res.s().toType(DataType.FLOAT64, false).reshape(1, -1))
                         .matMul(res.vt().toType(DataType.FLOAT64, false));
-                double err = w.toType(DataType.FLOAT64, false).sub(approx).norm().getDouble();
+                double err =
+                        w.toType(DataType.FLOAT64, false).sub(approx).norm().getDouble();
                 double opt = TestMatrices.optimalError(sigma, r);
-                System.out.printf(Locale.ROOT,
+                System.out.printf(
+                        Locale.ROOT,
                         "%-22s r=%2d p=10 q=%2d  median %6.1f ms  max rel sigma err %.2e  ||W-USVt||/opt %.6f"
                                 + "  max|UtU-I| %.1e%n",
-                        name, r, q, times[times.length / 2] / 1e6, maxRel, err / opt, orth);
+                        name,
+                        r,
+                        q,
+                        times[times.length / 2] / 1e6,
+                        maxRel,
+                        err / opt,
+                        orth);
                 res.close();
             }
         }

@@ -63,7 +63,8 @@ class RandomizedSvdTest {
             assertOrthonormal(res.u().transpose().matMul(res.u()), 8, 1e-10);
             assertTrue(reconstructionError(w, res) < 1e-10);
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> RandomizedSvd.decompose(w, new RandomizedSvd.Options(10, 4, 2, 1, true)));
         assertTrue(e.getMessage().contains("numerical rank"), e.getMessage());
     }
@@ -118,17 +119,21 @@ class RandomizedSvdTest {
         NDArray v = manager.create(new float[] {1, 2, 3});
         assertThrows(IllegalArgumentException.class, () -> RandomizedSvd.decompose(v, RandomizedSvd.Options.of(1)));
         NDArray w = manager.ones(new Shape(4, 3));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> RandomizedSvd.decompose(w, RandomizedSvd.Options.of(4)));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> RandomizedSvd.decompose(w, RandomizedSvd.Options.of(4)));
         assertTrue(e.getMessage().contains("4×3"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new RandomizedSvd.Options(0, 1, 1, 1, true));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> RandomizedSvd.decompose(manager.zeros(new Shape(5, 5)), RandomizedSvd.Options.of(2)));
     }
 
     private static double reconstructionError(NDArray w, RandomizedSvd.Result res) {
         NDArray approx = res.u().mul(res.s().reshape(1, -1)).matMul(res.vt());
-        return w.toType(DataType.FLOAT64, false).sub(approx.toType(DataType.FLOAT64, false)).norm().getDouble();
+        return w.toType(DataType.FLOAT64, false)
+                .sub(approx.toType(DataType.FLOAT64, false))
+                .norm()
+                .getDouble();
     }
 
     private static void assertOrthonormal(NDArray gram, int r, double tol) {

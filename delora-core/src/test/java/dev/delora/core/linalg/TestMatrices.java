@@ -2,7 +2,8 @@ package dev.delora.core.linalg;
 
 import java.util.Random;
 
-/** Matrices with a known spectrum, built on the host in plain double arithmetic (independent of the code under test). */
+/** Matrices with a known spectrum, built on the host in plain double arithmetic (independent of the code under test).
+ * */
 final class TestMatrices {
 
     private TestMatrices() {}

@@ -39,7 +39,12 @@ class LoraAdapterTest {
         int out = 10;
         int r = 4;
         float alpha = 8;
-        LoraConfig config = LoraConfig.builder().r(r).loraAlpha(alpha).useRslora(rslora).targetModules("q").build();
+        LoraConfig config = LoraConfig.builder()
+                .r(r)
+                .loraAlpha(alpha)
+                .useRslora(rslora)
+                .targetModules("q")
+                .build();
         try (LinearAdapter adapter = config.create("q", manager.zeros(new Shape(out, in)), manager)) {
             double[][] a = Dense.asFloat(Dense.random(rnd, r, in));
             double[][] b = Dense.asFloat(Dense.random(rnd, out, r));
@@ -81,7 +86,14 @@ class LoraAdapterTest {
             // U(-b, b) has variance b²/3: check the sample variance of 3200 draws within 10 %
             double var = a.square().mean().getFloat();
             assertEquals(bound * bound / 3, var, 0.1 * bound * bound / 3);
-            assertEquals(0f, adapter.parameters().get(LoraAdapter.B).getArray().abs().max().getFloat());
+            assertEquals(
+                    0f,
+                    adapter.parameters()
+                            .get(LoraAdapter.B)
+                            .getArray()
+                            .abs()
+                            .max()
+                            .getFloat());
             assertEquals(0f, adapter.deltaWeight().abs().max().getFloat());
         }
     }
@@ -89,13 +101,19 @@ class LoraAdapterTest {
     @Test
     void rejectsInvalidConfigs() {
         TargetSpec t = TargetSpec.of("q");
-        assertThrows(IllegalArgumentException.class,
-                () -> new LoraConfig(0, 8, 0, false, LoraInit.DEFAULT, t, null, null));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class, () -> new LoraConfig(0, 8, 0, false, LoraInit.DEFAULT, t, null, null));
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new LoraConfig(8, 8, -0.1f, false, LoraInit.DEFAULT, t, null, null));
-        assertThrows(IllegalArgumentException.class,
-                () -> LoraConfig.builder().targetModules("q").rankPattern("q", 0).build());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> LoraConfig.builder()
+                        .targetModules("q")
+                        .rankPattern("q", 0)
+                        .build());
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> LoraConfig.builder().targetModulesRegex("(unclosed").build());
     }
 }

@@ -39,7 +39,8 @@ class LoraXsAdapterTest {
     }
 
     private LinearAdapter create(double[][] w, float alpha) {
-        LoraXsConfig config = LoraXsConfig.builder().r(R).loraAlpha(alpha).targetModules("q").build();
+        LoraXsConfig config =
+                LoraXsConfig.builder().r(R).loraAlpha(alpha).targetModules("q").build();
         return config.create("q", Dense.toArray(manager, w), manager);
     }
 
@@ -100,7 +101,14 @@ class LoraXsAdapterTest {
                 NDArray x = Dense.toArray(manager, Dense.random(rnd, 5, IN));
                 gc.backward(adapter.forward(x, Parameter::getArray, true).sum());
             }
-            assertTrue(adapter.parameters().get(LoraXsAdapter.R).getArray().getGradient().abs().max().getFloat() > 0);
+            assertTrue(adapter.parameters()
+                            .get(LoraXsAdapter.R)
+                            .getArray()
+                            .getGradient()
+                            .abs()
+                            .max()
+                            .getFloat()
+                    > 0);
             for (NDArray frozen : adapter.buffers().values()) {
                 assertFalse(frozen.hasGradient(), "the SVD factors are frozen");
             }

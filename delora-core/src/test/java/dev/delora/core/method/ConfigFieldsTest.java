@@ -17,10 +17,10 @@ class ConfigFieldsTest {
         return new ConfigFields(Map.of(name, value), "cfg.json");
     }
 
-    private static void rejects(String name, Object value, java.util.function.Consumer<ConfigFields> read,
-            String expected) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> read.accept(
-                fields(name, value)));
+    private static void rejects(
+            String name, Object value, java.util.function.Consumer<ConfigFields> read, String expected) {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> read.accept(fields(name, value)));
         assertTrue(e.getMessage().startsWith("cfg.json: field '" + name), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
@@ -34,7 +34,10 @@ class ConfigFieldsTest {
         rejects("r", "4", f -> f.integer("r", 8), "must be an integer, got \"4\"");
         rejects("r", new BigDecimal("18446744073709551620"), f -> f.integer("r", 8), "must be an integer in");
         rejects("r", Map.of(), f -> f.integer("r", 8), "an object");
-        rejects("rank_pattern", Map.of("q", new BigDecimal("4.7")), f -> f.intMap("rank_pattern"),
+        rejects(
+                "rank_pattern",
+                Map.of("q", new BigDecimal("4.7")),
+                f -> f.intMap("rank_pattern"),
                 "must be an integer, got 4.7");
     }
 
@@ -45,15 +48,18 @@ class ConfigFieldsTest {
         rejects("b", "true", f -> f.bool("b", false), "must be true or false");
         rejects("s", new BigDecimal(1), f -> f.string("s", null), "must be a string");
         rejects("l", List.of("a", new BigDecimal(1)), f -> f.stringList("l"), "a string or a list of strings");
-        rejects("lambda_schedule", "cubic", f -> f.enumValue("lambda_schedule", SoraSchedule.class, null),
+        rejects(
+                "lambda_schedule",
+                "cubic",
+                f -> f.enumValue("lambda_schedule", SoraSchedule.class, null),
                 "expected one of [linear, log_linear, exp_linear]");
     }
 
     @Test
     void longUntrustedValuesAreCutInMessages() {
         String huge = "x".repeat(1_000_000);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> fields("r", huge)
-                .integer("r", 8));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> fields("r", huge).integer("r", 8));
         assertTrue(e.getMessage().length() < 200, "message of " + e.getMessage().length() + " chars");
     }
 

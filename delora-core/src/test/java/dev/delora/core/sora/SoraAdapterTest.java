@@ -38,7 +38,8 @@ class SoraAdapterTest {
     }
 
     private SoraAdapter randomAdapter(double[][] a, double[][] b, double[][] g) {
-        SoraConfig config = SoraConfig.builder().r(R).loraAlpha(12).targetModules("q").build();
+        SoraConfig config =
+                SoraConfig.builder().r(R).loraAlpha(12).targetModules("q").build();
         SoraAdapter adapter = (SoraAdapter) config.create("q", manager.zeros(new Shape(OUT, IN)), manager);
         Dense.assign(adapter.parameters().get(SoraAdapter.A).getArray(), a);
         Dense.assign(adapter.parameters().get(SoraAdapter.B).getArray(), b);
@@ -87,7 +88,8 @@ class SoraAdapterTest {
             }
         }
         double[][] dead = {{0, 0, 0, 0, 0, 0}};
-        try (SoraAdapter adapter = randomAdapter(a, b, dead); LoraFactors f = adapter.toLora()) {
+        try (SoraAdapter adapter = randomAdapter(a, b, dead);
+                LoraFactors f = adapter.toLora()) {
             assertEquals(0f, f.dense().abs().max().getFloat());
         }
     }
@@ -97,20 +99,47 @@ class SoraAdapterTest {
         SoraConfig config = SoraConfig.builder().r(64).targetModules("q").build();
         try (SoraAdapter adapter = (SoraAdapter) config.create("q", manager.zeros(new Shape(OUT, 300)), manager)) {
             assertEquals(new Shape(1, 64), adapter.gate().getArray().getShape());
-            assertEquals(0f, adapter.parameters().get(SoraAdapter.B).getArray().abs().max().getFloat());
+            assertEquals(
+                    0f,
+                    adapter.parameters()
+                            .get(SoraAdapter.B)
+                            .getArray()
+                            .abs()
+                            .max()
+                            .getFloat());
             float bound = (float) (1 / Math.sqrt(300));
-            assertTrue(adapter.parameters().get(SoraAdapter.A).getArray().abs().max().getFloat() <= bound);
+            assertTrue(adapter.parameters()
+                            .get(SoraAdapter.A)
+                            .getArray()
+                            .abs()
+                            .max()
+                            .getFloat()
+                    <= bound);
             assertEquals(16f / 64, adapter.scaling());
         }
     }
 
     @Test
     void rejectsInvalidSchedules() {
-        assertThrows(IllegalArgumentException.class, () -> SoraConfig.builder().targetModules("q")
-                .lambdaSchedule(SoraSchedule.LINEAR, 1e-3f, 1).build());
-        assertThrows(IllegalArgumentException.class, () -> SoraConfig.builder().targetModules("q").sparseLambda2(0)
-                .lambdaSchedule(SoraSchedule.EXP_LINEAR, 1e-3f, 4).build());
-        assertThrows(IllegalArgumentException.class, () -> SoraConfig.builder().targetModules("q").sparseLambda2(1)
-                .lambdaSchedule(SoraSchedule.LINEAR, 0.5f, 4).build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SoraConfig.builder()
+                        .targetModules("q")
+                        .lambdaSchedule(SoraSchedule.LINEAR, 1e-3f, 1)
+                        .build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SoraConfig.builder()
+                        .targetModules("q")
+                        .sparseLambda2(0)
+                        .lambdaSchedule(SoraSchedule.EXP_LINEAR, 1e-3f, 4)
+                        .build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SoraConfig.builder()
+                        .targetModules("q")
+                        .sparseLambda2(1)
+                        .lambdaSchedule(SoraSchedule.LINEAR, 0.5f, 4)
+                        .build());
     }
 }

@@ -22,7 +22,8 @@ class TargetSelectorParityTest {
 
     @TestFactory
     List<DynamicTest> matchesPeftOnEveryCase() {
-        JsonObject root = JsonParser.parseString(Fixtures.text("targets/cases.json")).getAsJsonObject();
+        JsonObject root =
+                JsonParser.parseString(Fixtures.text("targets/cases.json")).getAsJsonObject();
         List<String> names = strings(root.getAsJsonArray("module_names"));
         List<DynamicTest> tests = new ArrayList<>();
         for (JsonElement e : root.getAsJsonArray("cases")) {
@@ -40,15 +41,25 @@ class TargetSelectorParityTest {
         assertEquals(new TreeSet<>(expected), new TreeSet<>(actual));
 
         JsonObject resolved = c.getAsJsonObject("resolved");
-        boolean delora = cfg.has("peft_type") && cfg.get("peft_type").getAsString().equals("DELORA");
+        boolean delora =
+                cfg.has("peft_type") && cfg.get("peft_type").getAsString().equals("DELORA");
         for (Map.Entry<String, JsonElement> r : resolved.entrySet()) {
             String path = r.getKey();
             JsonObject want = r.getValue().getAsJsonObject();
             if (delora) {
-                DeloraConfig d = DeloraConfig.builder().r(cfg.get("r").getAsInt())
-                        .deloraLambda(cfg.get("delora_lambda").getAsFloat()).targetModules("x").build();
-                d = new DeloraConfig(d.r(), d.deloraLambda(), 0, d.init(), d.targets(),
-                        intMap(cfg.getAsJsonObject("rank_pattern")), floatMap(cfg.getAsJsonObject("lambda_pattern")));
+                DeloraConfig d = DeloraConfig.builder()
+                        .r(cfg.get("r").getAsInt())
+                        .deloraLambda(cfg.get("delora_lambda").getAsFloat())
+                        .targetModules("x")
+                        .build();
+                d = new DeloraConfig(
+                        d.r(),
+                        d.deloraLambda(),
+                        0,
+                        d.init(),
+                        d.targets(),
+                        intMap(cfg.getAsJsonObject("rank_pattern")),
+                        floatMap(cfg.getAsJsonObject("lambda_pattern")));
                 assertEquals(want.get("r").getAsInt(), d.rankFor(path), path);
                 assertEquals(want.get("lambda").getAsFloat(), d.lambdaFor(path), 0f, path);
             } else {
@@ -78,7 +89,9 @@ class TargetSelectorParityTest {
     }
 
     private static ModuleMatcher matcher(JsonElement e) {
-        return e.isJsonPrimitive() ? ModuleMatcher.regex(e.getAsString()) : ModuleMatcher.names(strings(e.getAsJsonArray()));
+        return e.isJsonPrimitive()
+                ? ModuleMatcher.regex(e.getAsString())
+                : ModuleMatcher.names(strings(e.getAsJsonArray()));
     }
 
     private static List<Integer> ints(JsonElement e) {

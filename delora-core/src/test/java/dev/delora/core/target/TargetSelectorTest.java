@@ -28,18 +28,19 @@ class TargetSelectorTest {
 
     @Test
     void stringIsAFullMatchRegex() {
-        TargetSelector s = new TargetSelector(new TargetSpec(ModuleMatcher.regex(".*layer\\.1\\..*(query|value)"),
-                null, null, null, null));
+        TargetSelector s = new TargetSelector(
+                new TargetSpec(ModuleMatcher.regex(".*layer\\.1\\..*(query|value)"), null, null, null, null));
         assertFalse(s.isTarget(Q0));
         assertTrue(s.isTarget(V1));
-        assertFalse(new TargetSelector(new TargetSpec(ModuleMatcher.regex("query"), null, null, null, null))
-                .isTarget(Q0), "a regex must match the whole path");
+        assertFalse(
+                new TargetSelector(new TargetSpec(ModuleMatcher.regex("query"), null, null, null, null)).isTarget(Q0),
+                "a regex must match the whole path");
     }
 
     @Test
     void layersToTransformFiltersByLayerIndex() {
-        TargetSpec spec = new TargetSpec(ModuleMatcher.names("query", "value"), null, List.of(1), List.of("layer"),
-                null);
+        TargetSpec spec =
+                new TargetSpec(ModuleMatcher.names("query", "value"), null, List.of(1), List.of("layer"), null);
         TargetSelector s = new TargetSelector(spec);
         assertFalse(s.isTarget(Q0));
         assertTrue(s.isTarget(V1));
@@ -49,8 +50,12 @@ class TargetSelectorTest {
 
     @Test
     void excludeAndModulesToSaveWin() {
-        TargetSelector s = new TargetSelector(new TargetSpec(ModuleMatcher.names("dense"), ModuleMatcher.names(
-                "attention.output.dense"), null, null, List.of("classifier")));
+        TargetSelector s = new TargetSelector(new TargetSpec(
+                ModuleMatcher.names("dense"),
+                ModuleMatcher.names("attention.output.dense"),
+                null,
+                null,
+                List.of("classifier")));
         assertTrue(s.isTarget("roberta.encoder.layer.0.output.dense"));
         assertFalse(s.isTarget("roberta.encoder.layer.0.attention.output.dense"));
         assertFalse(s.isTarget("classifier.dense"));
@@ -73,7 +78,8 @@ class TargetSelectorTest {
     void invalidSpecsAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> ModuleMatcher.regex("(a"));
         assertThrows(IllegalArgumentException.class, () -> ModuleMatcher.names("a", ""));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new TargetSpec(ModuleMatcher.names("q"), null, List.of(), List.of("layer"), null));
     }
 }

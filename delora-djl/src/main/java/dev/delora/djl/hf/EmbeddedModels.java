@@ -60,8 +60,8 @@ public final class EmbeddedModels {
      * @return the configuration
      */
     public static HfConfig miniLmConfig(int numLabels) {
-        return new HfConfig("bert", 30522, 384, 6, 12, 1536, "gelu", 0.1f, 0.1f, 512, 2, 0.02f, 1e-12f, 0, null,
-                numLabels, null);
+        return new HfConfig(
+                "bert", 30522, 384, 6, 12, 1536, "gelu", 0.1f, 0.1f, 512, 2, 0.02f, 1e-12f, 0, null, numLabels, null);
     }
 
     /**
@@ -82,17 +82,16 @@ public final class EmbeddedModels {
         HfConfig cfg = miniLmConfig(numLabels != null ? numLabels : 2);
         Block block = numLabels != null ? new HfSequenceClassifier(cfg) : new HfEncoderModel(cfg, true);
         HfWeights.LoadReport report;
-        try (InputStream in = resource(MINILM_ONNX); TensorSource src = OnnxBertImporter.read(in,
-                "classpath:" + MINILM_ONNX)) {
-            report = HfModels.initializeAndLoad(block, cfg, HfModels.modelName(cfg, numLabels != null), src,
-                    manager);
+        try (InputStream in = resource(MINILM_ONNX);
+                TensorSource src = OnnxBertImporter.read(in, "classpath:" + MINILM_ONNX)) {
+            report = HfModels.initializeAndLoad(block, cfg, HfModels.modelName(cfg, numLabels != null), src, manager);
         }
         String json;
         try (InputStream in = resource(MINILM_TOKENIZER)) {
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        HfTokenizer tok = HfTokenizer.fromJson(json, HfTokenizer.Options.of(maxLength), "classpath:"
-                + MINILM_TOKENIZER, null);
+        HfTokenizer tok =
+                HfTokenizer.fromJson(json, HfTokenizer.Options.of(maxLength), "classpath:" + MINILM_TOKENIZER, null);
         return new Embedded(block, cfg, report, tok);
     }
 
@@ -158,8 +157,8 @@ public final class EmbeddedModels {
     private static InputStream resource(String name) throws IOException {
         InputStream in = EmbeddedModels.class.getResourceAsStream(name);
         if (in == null) {
-            throw new IOException("class-path resource " + name + " not found: "
-                    + missingDependencyMessage(List.of(name), true));
+            throw new IOException(
+                    "class-path resource " + name + " not found: " + missingDependencyMessage(List.of(name), true));
         }
         return new BufferedInputStream(in, 1 << 16);
     }

@@ -55,12 +55,12 @@ public record HfConfig(
     /** Validates the configuration. */
     public HfConfig {
         if (!TYPES.contains(modelType)) {
-            throw new IllegalArgumentException("model_type '" + modelType + "' is not supported; expected one of "
-                    + TYPES);
+            throw new IllegalArgumentException(
+                    "model_type '" + modelType + "' is not supported; expected one of " + TYPES);
         }
         if (!ACTS.contains(hiddenAct)) {
-            throw new IllegalArgumentException("hidden_act '" + hiddenAct + "' is not supported; expected one of "
-                    + ACTS);
+            throw new IllegalArgumentException(
+                    "hidden_act '" + hiddenAct + "' is not supported; expected one of " + ACTS);
         }
         positive("vocab_size", vocabSize);
         positive("hidden_size", hiddenSize);
@@ -71,8 +71,8 @@ public record HfConfig(
         positive("type_vocab_size", typeVocabSize);
         positive("num_labels", numLabels);
         if (hiddenSize % numAttentionHeads != 0) {
-            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
-                    + numAttentionHeads);
+            throw new IllegalArgumentException(
+                    "hidden_size " + hiddenSize + " is not a multiple of num_attention_heads " + numAttentionHeads);
         }
         probability("hidden_dropout_prob", hiddenDropoutProb);
         probability("attention_probs_dropout_prob", attentionProbsDropoutProb);
@@ -88,8 +88,9 @@ public record HfConfig(
         if (padTokenId < 0 || padTokenId >= vocabSize) {
             throw new IllegalArgumentException("pad_token_id " + padTokenId + " is outside [0, " + vocabSize + ")");
         }
-        if (problemType != null && !Set.of("regression", "single_label_classification",
-                "multi_label_classification").contains(problemType)) {
+        if (problemType != null
+                && !Set.of("regression", "single_label_classification", "multi_label_classification")
+                        .contains(problemType)) {
             throw new IllegalArgumentException("problem_type '" + problemType + "' is unknown");
         }
     }
@@ -148,10 +149,11 @@ public record HfConfig(
         }
         String pe = str(o, "position_embedding_type", "absolute");
         if (!"absolute".equals(pe)) {
-            throw new IllegalArgumentException("position_embedding_type '" + pe + "' is not supported; expected "
-                    + "'absolute'");
+            throw new IllegalArgumentException(
+                    "position_embedding_type '" + pe + "' is not supported; expected " + "'absolute'");
         }
-        return new HfConfig(type,
+        return new HfConfig(
+                type,
                 required(o, "vocab_size"),
                 integer(o, "hidden_size", 768),
                 integer(o, "num_hidden_layers", 12),
@@ -166,7 +168,8 @@ public record HfConfig(
                 number(o, "layer_norm_eps", 1e-12f),
                 integer(o, "pad_token_id", roberta ? 1 : 0),
                 o.has("classifier_dropout") && !o.get("classifier_dropout").isJsonNull()
-                        ? o.get("classifier_dropout").getAsFloat() : null,
+                        ? o.get("classifier_dropout").getAsFloat()
+                        : null,
                 labels,
                 str(o, "problem_type", null));
     }
@@ -212,11 +215,13 @@ public record HfConfig(
             }
             o.add("id2label", id2label);
             o.add("label2id", label2id);
-            o.addProperty("problem_type", switch (resolvedProblemType()) {
-                case REGRESSION -> "regression";
-                case MULTI_LABEL_CLASSIFICATION -> "multi_label_classification";
-                case SINGLE_LABEL_CLASSIFICATION -> "single_label_classification";
-            });
+            o.addProperty(
+                    "problem_type",
+                    switch (resolvedProblemType()) {
+                        case REGRESSION -> "regression";
+                        case MULTI_LABEL_CLASSIFICATION -> "multi_label_classification";
+                        case SINGLE_LABEL_CLASSIFICATION -> "single_label_classification";
+                    });
         }
         o.addProperty("torch_dtype", "float32");
         return o;
@@ -229,9 +234,24 @@ public record HfConfig(
      * @return the copy
      */
     public HfConfig withNumLabels(int n) {
-        return new HfConfig(modelType, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize,
-                hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize,
-                initializerRange, layerNormEps, padTokenId, classifierDropout, n, n == numLabels ? problemType : null);
+        return new HfConfig(
+                modelType,
+                vocabSize,
+                hiddenSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                intermediateSize,
+                hiddenAct,
+                hiddenDropoutProb,
+                attentionProbsDropoutProb,
+                maxPositionEmbeddings,
+                typeVocabSize,
+                initializerRange,
+                layerNormEps,
+                padTokenId,
+                classifierDropout,
+                n,
+                n == numLabels ? problemType : null);
     }
 
     /**

@@ -59,8 +59,7 @@ public final class HfEncoderModel extends HfModule {
 
     /** {@inheritDoc} */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-            PairList<String, Object> params) {
+    protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
         NDArray ids = in.get(0);
         if (ids.getShape().dimension() != 2) {
             throw new IllegalArgumentException("input_ids must be (batch, seq), got " + ids.getShape());
@@ -73,15 +72,25 @@ public final class HfEncoderModel extends HfModule {
         }
         long b = ids.getShape().get(0);
         long s = ids.getShape().get(1);
-        NDArray h = childBlock("embeddings").forward(ps, new NDList(ids, types), training, params).head();
+        NDArray h = childBlock("embeddings")
+                .forward(ps, new NDList(ids, types), training, params)
+                .head();
         // transformers' get_extended_attention_mask: (1 - mask) * finfo(float32).min on the key axis
-        NDArray additive = mask.toType(DataType.FLOAT32, false).neg().add(1f).mul(-Float.MAX_VALUE)
-                .reshape(b, 1, 1, s).toType(h.getDataType(), false);
-        h = childBlock("encoder").forward(ps, new NDList(h, additive), training, params).head();
+        NDArray additive = mask.toType(DataType.FLOAT32, false)
+                .neg()
+                .add(1f)
+                .mul(-Float.MAX_VALUE)
+                .reshape(b, 1, 1, s)
+                .toType(h.getDataType(), false);
+        h = childBlock("encoder")
+                .forward(ps, new NDList(h, additive), training, params)
+                .head();
         if (!pooling) {
             return new NDList(h);
         }
-        NDArray pooled = childBlock("pooler").forward(ps, new NDList(h), training, params).head();
+        NDArray pooled = childBlock("pooler")
+                .forward(ps, new NDList(h), training, params)
+                .head();
         return new NDList(h, pooled);
     }
 
@@ -89,7 +98,6 @@ public final class HfEncoderModel extends HfModule {
     @Override
     public Shape[] getOutputShapes(Shape[] inputs) {
         Shape hidden = inputs[0].add(config.hiddenSize());
-        return pooling ? new Shape[] {hidden, new Shape(inputs[0].get(0), config.hiddenSize())}
-                : new Shape[] {hidden};
+        return pooling ? new Shape[] {hidden, new Shape(inputs[0].get(0), config.hiddenSize())} : new Shape[] {hidden};
     }
 }

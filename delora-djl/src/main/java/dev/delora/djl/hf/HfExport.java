@@ -1,15 +1,13 @@
 package dev.delora.djl.hf;
 
-import dev.delora.djl.peft.AdaptedModel;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import com.google.gson.GsonBuilder;
-import dev.delora.djl.peft.AdaptedLinear;
-import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.io.AtomicFiles;
 import dev.delora.djl.io.Safetensors;
+import dev.delora.djl.peft.AdaptedLinear;
+import dev.delora.djl.tree.BlockTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +16,8 @@ import java.util.Map;
 
 /**
  * Writes a plain (merged or never adapted) encoder as a Hugging Face model folder: {@code config.json},
- * {@code model.safetensors} with transformers' key names and, when given, {@code tokenizer.json}. transformers loads the
+ * {@code model.safetensors} with transformers' key names and, when given, {@code tokenizer.json}. transformers loads
+ * the
  * folder with {@code AutoModelForSequenceClassification.from_pretrained} and gives the same logits.
  */
 public final class HfExport {
@@ -47,7 +46,8 @@ public final class HfExport {
         Files.createDirectories(dir);
         Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
         boolean classification = block instanceof HfSequenceClassifier;
-        AtomicFiles.writeString(dir.resolve("config.json"),
+        AtomicFiles.writeString(
+                dir.resolve("config.json"),
                 new GsonBuilder().setPrettyPrinting().create().toJson(config.toJson(classification)) + "\n");
         if (tokenizerJson != null) {
             AtomicFiles.writeString(dir.resolve("tokenizer.json"), tokenizerJson);

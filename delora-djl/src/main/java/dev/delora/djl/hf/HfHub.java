@@ -12,7 +12,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -118,8 +117,8 @@ public final class HfHub {
         try {
             return download(repoId, revision, repo);
         } catch (IOException e) {
-            HfHubException ex = notFound(repoId, revision, repo, cached, absent,
-                    "download from " + endpoint + " failed: " + e.getMessage());
+            HfHubException ex = notFound(
+                    repoId, revision, repo, cached, absent, "download from " + endpoint + " failed: " + e.getMessage());
             ex.addSuppressed(e);
             throw ex;
         } catch (InterruptedException e) {
@@ -182,8 +181,10 @@ public final class HfHub {
     private static Set<String> shards(Path index) throws IOException {
         Set<String> out = new LinkedHashSet<>();
         try {
-            for (Map.Entry<String, JsonElement> e : JsonParser.parseString(Files.readString(index)).getAsJsonObject()
-                    .getAsJsonObject("weight_map").entrySet()) {
+            for (Map.Entry<String, JsonElement> e : JsonParser.parseString(Files.readString(index))
+                    .getAsJsonObject()
+                    .getAsJsonObject("weight_map")
+                    .entrySet()) {
                 out.add(e.getValue().getAsString());
             }
         } catch (RuntimeException e) {
@@ -192,18 +193,21 @@ public final class HfHub {
         return out;
     }
 
-    private HfHubException notFound(String repoId, String revision, Path repo, Path snapshot, List<String> absent,
-            String why) {
+    private HfHubException notFound(
+            String repoId, String revision, Path repo, Path snapshot, List<String> absent, String why) {
         return new HfHubException("Model '" + repoId + "' (revision '" + revision + "') is not available: " + why
-                + ". Looked for " + absent + " in " + (snapshot != null ? snapshot : repo.resolve("snapshots")
-                .resolve("<commit of refs/" + revision + ">")) + " (hub cache " + cacheDir + "; set HF_HUB_CACHE or "
+                + ". Looked for " + absent + " in "
+                + (snapshot != null ? snapshot : repo.resolve("snapshots").resolve("<commit of refs/" + revision + ">"))
+                + " (hub cache " + cacheDir + "; set HF_HUB_CACHE or "
                 + "HF_HOME to use another cache, or download the files with `huggingface-cli download " + repoId
                 + "`).");
     }
 
     private Path download(String repoId, String revision, Path repo) throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(20)).build();
+        HttpClient http = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NORMAL)
+                .connectTimeout(Duration.ofSeconds(20))
+                .build();
         String commit = commitOf(http, repoId, revision);
         Path snap = repo.resolve("snapshots").resolve(commit);
         Files.createDirectories(snap);
@@ -225,12 +229,12 @@ public final class HfHub {
         return snap;
     }
 
-    private String commitOf(HttpClient http, String repoId, String revision) throws IOException,
-            InterruptedException {
+    private String commitOf(HttpClient http, String repoId, String revision) throws IOException, InterruptedException {
         if (COMMIT.matcher(revision).matches()) {
             return revision;
         }
-        HttpRequest req = request(URI.create(endpoint + "/api/models/" + repoId + "/revision/" + revision)).build();
+        HttpRequest req = request(URI.create(endpoint + "/api/models/" + repoId + "/revision/" + revision))
+                .build();
         HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IOException("HTTP " + r.statusCode() + " for " + req.uri());
@@ -263,8 +267,8 @@ public final class HfHub {
     }
 
     private static HttpRequest.Builder request(URI uri) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30))
-                .header("User-Agent", "delora4j");
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30)).header("User-Agent", "delora4j");
         String token = System.getenv("HF_TOKEN");
         if (token != null && !token.isBlank()) {
             b.header("Authorization", "Bearer " + token);

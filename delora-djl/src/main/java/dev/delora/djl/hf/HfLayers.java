@@ -29,8 +29,7 @@ final class HfLayers {
         return Linear.builder().setUnits(units).optBias(true).build();
     }
 
-    static NDArray call(Block b, ParameterStore ps, boolean training, PairList<String, Object> params,
-            NDArray... in) {
+    static NDArray call(Block b, ParameterStore ps, boolean training, PairList<String, Object> params, NDArray... in) {
         return b.forward(ps, new NDList(in), training, params).head();
     }
 
@@ -62,18 +61,28 @@ final class HfLayers {
         HfLayerNorm(int size, float eps) {
             this.size = size;
             this.eps = eps;
-            weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA)
-                    .optShape(new Shape(size)).build());
-            bias = addParameter(Parameter.builder().setName("bias").setType(Parameter.Type.BETA)
-                    .optShape(new Shape(size)).build());
+            weight = addParameter(Parameter.builder()
+                    .setName("weight")
+                    .setType(Parameter.Type.GAMMA)
+                    .optShape(new Shape(size))
+                    .build());
+            bias = addParameter(Parameter.builder()
+                    .setName("bias")
+                    .setType(Parameter.Type.BETA)
+                    .optShape(new Shape(size))
+                    .build());
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray x = in.head();
-            return LayerNorm.layerNorm(x, new Shape(size), ps.getValue(weight, x.getDevice(), training),
-                    ps.getValue(bias, x.getDevice(), training), eps);
+            return LayerNorm.layerNorm(
+                    x,
+                    new Shape(size),
+                    ps.getValue(weight, x.getDevice(), training),
+                    ps.getValue(bias, x.getDevice(), training),
+                    eps);
         }
 
         @Override
@@ -89,13 +98,16 @@ final class HfLayers {
 
         HfEmbedding(int rows, int dim) {
             this.dim = dim;
-            weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT)
-                    .optShape(new Shape(rows, dim)).build());
+            weight = addParameter(Parameter.builder()
+                    .setName("weight")
+                    .setType(Parameter.Type.WEIGHT)
+                    .optShape(new Shape(rows, dim))
+                    .build());
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray ids = in.head();
             return Embedding.embedding(ids, ps.getValue(weight, ids.getDevice(), training), SparseFormat.DENSE);
         }
@@ -116,14 +128,16 @@ final class HfLayers {
             child("word_embeddings", new HfEmbedding(cfg.vocabSize(), cfg.hiddenSize()), ids);
             child("position_embeddings", new HfEmbedding(cfg.maxPositionEmbeddings(), cfg.hiddenSize()), ids);
             child("token_type_embeddings", new HfEmbedding(cfg.typeVocabSize(), cfg.hiddenSize()), ids);
-            child("LayerNorm", new HfLayerNorm(cfg.hiddenSize(), cfg.layerNormEps()), new Shape(1, 1,
-                    cfg.hiddenSize()));
+            child(
+                    "LayerNorm",
+                    new HfLayerNorm(cfg.hiddenSize(), cfg.layerNormEps()),
+                    new Shape(1, 1, cfg.hiddenSize()));
         }
 
         /** Inputs: input_ids (B,S), token_type_ids (B,S). */
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray ids = in.get(0);
             NDArray types = in.get(1);
             long seq = ids.getShape().get(1);
@@ -133,13 +147,15 @@ final class HfLayers {
                 NDArray mask = ids.neq(cfg.padTokenId()).toType(DataType.INT64, false);
                 positions = mask.cumSum(1).mul(mask).add(cfg.padTokenId());
             } else {
-                positions = ids.getManager().arange(0, seq, 1, DataType.INT64, ids.getDevice()).reshape(1, seq);
+                positions = ids.getManager()
+                        .arange(0, seq, 1, DataType.INT64, ids.getDevice())
+                        .reshape(1, seq);
             }
             long maxPos = cfg.maxPositionEmbeddings();
             if (("roberta".equals(cfg.modelType()) ? seq + cfg.padTokenId() : seq - 1) >= maxPos) {
                 throw new IllegalArgumentException("sequence length " + seq + " exceeds max_position_embeddings "
-                        + maxPos + ("roberta".equals(cfg.modelType()) ? " (RoBERTa positions start at pad_token_id+1)"
-                        : ""));
+                        + maxPos
+                        + ("roberta".equals(cfg.modelType()) ? " (RoBERTa positions start at pad_token_id+1)" : ""));
             }
             NDArray h = call(childBlock("word_embeddings"), ps, training, params, ids)
                     .add(call(childBlock("token_type_embeddings"), ps, training, params, types))
@@ -171,8 +187,8 @@ final class HfLayers {
 
         /** Inputs: hidden (B,S,H), additive mask (B,1,1,S). */
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray h = in.get(0);
             NDArray mask = in.get(1);
             long b = h.getShape().get(0);
@@ -183,7 +199,8 @@ final class HfLayers {
             NDArray k = heads(call(key, ps, training, params, h), b, s, nh, hd);
             NDArray v = heads(call(value, ps, training, params, h), b, s, nh, hd);
             // the scale goes on q ([B, H, S, d]) rather than on the scores ([B, H, S, S]): one smaller pass
-            NDArray scores = ArrayOps.scaled(q, (float) (1 / Math.sqrt(hd))).matMul(k.transpose(0, 1, 3, 2))
+            NDArray scores = ArrayOps.scaled(q, (float) (1 / Math.sqrt(hd)))
+                    .matMul(k.transpose(0, 1, 3, 2))
                     .add(mask);
             NDArray probs = dropout(scores.softmax(-1), cfg.attentionProbsDropoutProb(), training);
             NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, s, (long) nh * hd);
@@ -208,14 +225,16 @@ final class HfLayers {
         DenseResidualNorm(HfConfig cfg, int inFeatures) {
             this.cfg = cfg;
             dense = child("dense", linear(cfg.hiddenSize()), new Shape(1, inFeatures));
-            child("LayerNorm", new HfLayerNorm(cfg.hiddenSize(), cfg.layerNormEps()), new Shape(1, 1,
-                    cfg.hiddenSize()));
+            child(
+                    "LayerNorm",
+                    new HfLayerNorm(cfg.hiddenSize(), cfg.layerNormEps()),
+                    new Shape(1, 1, cfg.hiddenSize()));
         }
 
         /** Inputs: sub-layer output, residual input. */
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray h = dropout(call(dense, ps, training, params, in.get(0)), cfg.hiddenDropoutProb(), training);
             return new NDList(call(childBlock("LayerNorm"), ps, training, params, h.add(in.get(1))));
         }
@@ -235,8 +254,8 @@ final class HfLayers {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray ctx = childBlock("self").forward(ps, in, training, params).head();
             return childBlock("output").forward(ps, new NDList(ctx, in.get(0)), training, params);
         }
@@ -258,8 +277,8 @@ final class HfLayers {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             return new NDList(act(cfg.hiddenAct(), call(dense, ps, training, params, in.head())));
         }
 
@@ -275,15 +294,18 @@ final class HfLayers {
             Shape h = new Shape(1, 1, cfg.hiddenSize());
             child("attention", new Attention(cfg), h);
             child("intermediate", new Intermediate(cfg), h);
-            child("output", new DenseResidualNorm(cfg, cfg.intermediateSize()), new Shape(1, 1,
-                    cfg.intermediateSize()));
+            child(
+                    "output",
+                    new DenseResidualNorm(cfg, cfg.intermediateSize()),
+                    new Shape(1, 1, cfg.intermediateSize()));
         }
 
         /** Inputs: hidden, additive mask. */
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
-            NDArray a = childBlock("attention").forward(ps, in, training, params).head();
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
+            NDArray a =
+                    childBlock("attention").forward(ps, in, training, params).head();
             NDArray i = call(childBlock("intermediate"), ps, training, params, a);
             return childBlock("output").forward(ps, new NDList(i, a), training, params);
         }
@@ -303,8 +325,8 @@ final class HfLayers {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             throw new UnsupportedOperationException("a ModuleList is iterated by its parent, not called");
         }
 
@@ -322,8 +344,8 @@ final class HfLayers {
 
         /** Inputs: hidden, additive mask. */
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray input = in.get(0);
             NDManager owner = input.getManager();
             NDArray h = input;
@@ -335,7 +357,8 @@ final class HfLayers {
                 NDArray out;
                 try (NDManager layerManager = owner.newSubManager()) {
                     h.tempAttach(layerManager);
-                    out = layer.forward(ps, new NDList(h, in.get(1)), training, params).head();
+                    out = layer.forward(ps, new NDList(h, in.get(1)), training, params)
+                            .head();
                     out.attach(owner);
                 }
                 if (h != input) {
@@ -363,8 +386,8 @@ final class HfLayers {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray first = in.head().get(":, 0, :");
             return new NDList(call(dense, ps, training, params, first).tanh());
         }
@@ -388,8 +411,8 @@ final class HfLayers {
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-                PairList<String, Object> params) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray x = dropout(in.head().get(":, 0, :"), cfg.headDropout(), training);
             x = dropout(call(dense, ps, training, params, x).tanh(), cfg.headDropout(), training);
             return new NDList(call(outProj, ps, training, params, x));

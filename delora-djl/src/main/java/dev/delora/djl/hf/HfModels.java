@@ -54,7 +54,12 @@ public final class HfModels {
         boolean newHead = cfg.numLabels() != saved.numLabels();
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(folder)) {
             initialize(block, cfg, manager);
-            HfWeights.LoadReport report = HfWeights.load(block, modelName(cfg, true), cfg.modelType(), ckpt, manager,
+            HfWeights.LoadReport report = HfWeights.load(
+                    block,
+                    modelName(cfg, true),
+                    cfg.modelType(),
+                    ckpt,
+                    manager,
                     key -> newHead && block.headModules().stream().anyMatch(h -> key.startsWith(h + ".")));
             return new Loaded<>(block, cfg, report);
         }
@@ -88,8 +93,8 @@ public final class HfModels {
      * @return the load report
      * @throws IOException if reading fails
      */
-    public static HfWeights.LoadReport initializeAndLoad(Block block, HfConfig cfg, String modelName,
-            TensorSource source, NDManager manager) throws IOException {
+    public static HfWeights.LoadReport initializeAndLoad(
+            Block block, HfConfig cfg, String modelName, TensorSource source, NDManager manager) throws IOException {
         initialize(block, cfg, manager);
         return HfWeights.load(block, modelName, cfg.modelType(), source, manager);
     }

@@ -58,8 +58,8 @@ public abstract class HfModule extends AbstractBlock {
         for (Pair<String, Block> p : children) {
             Shape s = childInputs.get(p.getKey());
             if (s == null) {
-                throw new IllegalStateException(getClass().getSimpleName() + " has no input shape for child '"
-                        + p.getKey() + "'");
+                throw new IllegalStateException(
+                        getClass().getSimpleName() + " has no input shape for child '" + p.getKey() + "'");
             }
             p.getValue().initialize(manager, dataType, s);
         }

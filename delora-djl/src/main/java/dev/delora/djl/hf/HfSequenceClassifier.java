@@ -1,7 +1,5 @@
 package dev.delora.djl.hf;
 
-import dev.delora.djl.peft.PeftTaskModel;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -9,6 +7,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.delora.djl.peft.PeftTaskModel;
 import java.util.List;
 
 /**
@@ -36,8 +35,8 @@ public final class HfSequenceClassifier extends HfModule implements PeftTaskMode
         Shape h = new Shape(1, 1, config.hiddenSize());
         child(config.modelType(), new HfEncoderModel(config, bert), new Shape(1, 1));
         if (bert) {
-            classifierLinear = child("classifier", HfLayers.linear(config.numLabels()),
-                    new Shape(1, config.hiddenSize()));
+            classifierLinear =
+                    child("classifier", HfLayers.linear(config.numLabels()), new Shape(1, config.hiddenSize()));
         } else {
             child("classifier", new HfLayers.RobertaClassificationHead(config), h);
         }
@@ -92,8 +91,7 @@ public final class HfSequenceClassifier extends HfModule implements PeftTaskMode
 
     /** {@inheritDoc} */
     @Override
-    protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training,
-            PairList<String, Object> params) {
+    protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
         NDList base = childBlock(config.modelType()).forward(ps, in, training, params);
         Block head = childBlock("classifier");
         if ("bert".equals(config.modelType())) {

@@ -115,10 +115,14 @@ public final class HfTokenizer implements AutoCloseable {
         Path cfg = file.resolveSibling("tokenizer_config.json");
         if (Files.isRegularFile(cfg)) {
             try {
-                JsonElement pad = JsonParser.parseString(Files.readString(cfg)).getAsJsonObject().get("pad_token");
+                JsonElement pad = JsonParser.parseString(Files.readString(cfg))
+                        .getAsJsonObject()
+                        .get("pad_token");
                 if (pad != null && pad.isJsonPrimitive()) {
                     configPad = pad.getAsString();
-                } else if (pad != null && pad.isJsonObject() && pad.getAsJsonObject().has("content")) {
+                } else if (pad != null
+                        && pad.isJsonObject()
+                        && pad.getAsJsonObject().has("content")) {
                     configPad = pad.getAsJsonObject().get("content").getAsString();
                 }
             } catch (JsonParseException | IllegalStateException e) {
@@ -149,7 +153,9 @@ public final class HfTokenizer implements AutoCloseable {
         String token = null;
         Long id = null;
         JsonElement padding = root.get("padding");
-        if (padding != null && padding.isJsonObject() && padding.getAsJsonObject().has("pad_id")) {
+        if (padding != null
+                && padding.isJsonObject()
+                && padding.getAsJsonObject().has("pad_id")) {
             token = padding.getAsJsonObject().get("pad_token").getAsString();
             id = padding.getAsJsonObject().get("pad_id").getAsLong();
         }
@@ -193,7 +199,8 @@ public final class HfTokenizer implements AutoCloseable {
 
     private static Long lookup(JsonObject root, String token) {
         JsonArray added = root.has("added_tokens") && root.get("added_tokens").isJsonArray()
-                ? root.getAsJsonArray("added_tokens") : new JsonArray();
+                ? root.getAsJsonArray("added_tokens")
+                : new JsonArray();
         for (JsonElement e : added) {
             JsonObject o = e.getAsJsonObject();
             if (token.equals(o.get("content").getAsString())) {

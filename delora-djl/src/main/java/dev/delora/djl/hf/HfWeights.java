@@ -6,8 +6,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.io.TensorSource;
+import dev.delora.djl.tree.BlockTree;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,8 +47,13 @@ public final class HfWeights {
      * @param unexpectedKeys checkpoint keys the model has no parameter for (after prefix handling)
      * @param renamedKeys checkpoint key to the model key it was read as, for legacy/prefixed names
      */
-    public record LoadReport(String modelName, String source, List<String> loadedKeys, List<String> missingKeys,
-            List<String> unexpectedKeys, Map<String, String> renamedKeys) {
+    public record LoadReport(
+            String modelName,
+            String source,
+            List<String> loadedKeys,
+            List<String> missingKeys,
+            List<String> unexpectedKeys,
+            Map<String, String> renamedKeys) {
 
         /** Copies the lists. */
         public LoadReport {
@@ -93,8 +98,9 @@ public final class HfWeights {
      * @throws IOException if reading fails
      * @throws IllegalArgumentException if a tensor's shape differs from its parameter's
      */
-    public static LoadReport load(Block model, String modelName, String basePrefix, TensorSource source,
-            NDManager manager) throws IOException {
+    public static LoadReport load(
+            Block model, String modelName, String basePrefix, TensorSource source, NDManager manager)
+            throws IOException {
         return load(model, modelName, basePrefix, source, manager, key -> false);
     }
 
@@ -113,8 +119,14 @@ public final class HfWeights {
      * @throws IOException if reading fails
      * @throws IllegalArgumentException on any other shape mismatch (the model is unchanged then)
      */
-    public static LoadReport load(Block model, String modelName, String basePrefix, TensorSource source,
-            NDManager manager, java.util.function.Predicate<String> mayMismatch) throws IOException {
+    public static LoadReport load(
+            Block model,
+            String modelName,
+            String basePrefix,
+            TensorSource source,
+            NDManager manager,
+            java.util.function.Predicate<String> mayMismatch)
+            throws IOException {
         LinkedHashMap<String, Parameter> params = BlockTree.parameters(model);
         Map<String, String> ckptToModel = new LinkedHashMap<>();
         Map<String, String> renamed = new LinkedHashMap<>();
@@ -146,8 +158,8 @@ public final class HfWeights {
             if (params.containsKey(e.getValue())) {
                 String prev = modelToCkpt.put(e.getValue(), e.getKey());
                 if (prev != null) {
-                    throw new IllegalArgumentException(source.describe() + ": both '" + prev + "' and '"
-                            + e.getKey() + "' map to the parameter '" + e.getValue() + "'");
+                    throw new IllegalArgumentException(source.describe() + ": both '" + prev + "' and '" + e.getKey()
+                            + "' map to the parameter '" + e.getValue() + "'");
                 }
             } else {
                 unexpected.add(e.getKey());
@@ -170,9 +182,16 @@ public final class HfWeights {
             Shape want = p.getArray().getShape();
             Shape got = source.shape(ck);
             if (!want.equals(got) && mayMismatch.test(e.getKey())) {
-                LOG.warn("Some weights of {} were not initialized from the model checkpoint at {} and are newly "
-                        + "initialized because the shapes did not match: {}: found shape {} in the checkpoint and {} "
-                        + "in the model instantiated", modelName, source.describe(), ck, got, want);
+                LOG.warn(
+                        "Some weights of {} were not initialized from the model checkpoint at {} and are newly "
+                                + "initialized because the shapes did not match: {}: found shape {} in the "
+                                + "checkpoint and {} "
+                                + "in the model instantiated",
+                        modelName,
+                        source.describe(),
+                        ck,
+                        got,
+                        want);
                 modelToCkpt.remove(e.getKey());
                 missing.add(e.getKey());
             } else if (!want.equals(got)) {
@@ -187,7 +206,8 @@ public final class HfWeights {
             }
             try (NDManager tmp = manager.newSubManager()) {
                 NDArray dst = e.getValue().getArray();
-                NDArray src = source.load(tmp, ck).toType(dst.getDataType(), false).toDevice(dst.getDevice(), false);
+                NDArray src =
+                        source.load(tmp, ck).toType(dst.getDataType(), false).toDevice(dst.getDevice(), false);
                 dst.set(new NDIndex("..."), src);
             }
             loaded.add(e.getKey());

@@ -52,7 +52,8 @@ public final class OnnxBertImporter {
     public static TensorSource fromGraph(OnnxGraph graph, String source) throws IOException {
         Map<String, OnnxGraph.Node> matmulByWeight = new HashMap<>();
         for (OnnxGraph.Node n : graph.nodes()) {
-            if ("MatMul".equals(n.opType()) && n.inputs().size() == 2
+            if ("MatMul".equals(n.opType())
+                    && n.inputs().size() == 2
                     && graph.initializers().containsKey(n.inputs().get(1))) {
                 matmulByWeight.put(n.inputs().get(1), n);
             }
@@ -91,8 +92,8 @@ public final class OnnxBertImporter {
             } else if (STATE_DICT_KEY.matcher(name).matches()) {
                 put(out, name, new Entry(new Shape(t.dims()), t.floats()), source, name);
             } else {
-                throw new IOException(source + ": floating-point initializer '" + name + "' " +
-                        java.util.Arrays.toString(t.dims()) + " is neither a state-dict key nor a MatMul weight");
+                throw new IOException(source + ": floating-point initializer '" + name + "' "
+                        + java.util.Arrays.toString(t.dims()) + " is neither a state-dict key nor a MatMul weight");
             }
         }
         return new MemorySource(source, out);

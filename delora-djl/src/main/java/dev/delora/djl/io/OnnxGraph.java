@@ -80,8 +80,8 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers) {
                 }
                 case FLOAT16:
                 case BFLOAT16: {
-                    ByteBuffer f = SafetensorsDtype.toF32(b, dataType == FLOAT16 ? SafetensorsDtype.F16
-                            : SafetensorsDtype.BF16);
+                    ByteBuffer f = SafetensorsDtype.toF32(
+                            b, dataType == FLOAT16 ? SafetensorsDtype.F16 : SafetensorsDtype.BF16);
                     float[] out = new float[f.remaining() / 4];
                     f.asFloatBuffer().get(out);
                     return out;
@@ -217,7 +217,8 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers) {
                     if (packed) {
                         typedBytes.write(cis.readBytes().toByteArray());
                     } else {
-                        typedBytes.write(le(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
+                        typedBytes.write(le(ByteBuffer.allocate(4)
+                                .order(ByteOrder.LITTLE_ENDIAN)
                                 .putFloat(cis.readFloat())));
                     }
                 }
@@ -225,7 +226,8 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers) {
                     if (packed) {
                         typedBytes.write(cis.readBytes().toByteArray());
                     } else {
-                        typedBytes.write(le(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
+                        typedBytes.write(le(ByteBuffer.allocate(8)
+                                .order(ByteOrder.LITTLE_ENDIAN)
                                 .putDouble(cis.readDouble())));
                     }
                 }
@@ -234,13 +236,17 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers) {
                     readVarints(cis, packed, vals);
                     for (long v : vals) {
                         if (field == 5 && (dataType == FLOAT16 || dataType == BFLOAT16)) {
-                            typedBytes.write(le(ByteBuffer.allocate(2).order(ByteOrder.LITTLE_ENDIAN)
+                            typedBytes.write(le(ByteBuffer.allocate(2)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
                                     .putShort((short) v)));
                         } else if (field == 5) {
-                            typedBytes.write(le(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN)
+                            typedBytes.write(le(ByteBuffer.allocate(4)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
                                     .putInt((int) v)));
                         } else {
-                            typedBytes.write(le(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v)));
+                            typedBytes.write(le(ByteBuffer.allocate(8)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
+                                    .putLong(v)));
                         }
                     }
                 }
@@ -248,8 +254,8 @@ public record OnnxGraph(List<Node> nodes, Map<String, Tensor> initializers) {
             }
         }
         if (external) {
-            throw new IOException(source + ": initializer '" + name
-                    + "' keeps its data in an external file, which is not supported");
+            throw new IOException(
+                    source + ": initializer '" + name + "' keeps its data in an external file, which is not supported");
         }
         long[] d = dims.stream().mapToLong(Long::longValue).toArray();
         if (raw != null && !raw.isEmpty()) {

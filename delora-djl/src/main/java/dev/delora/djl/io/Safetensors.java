@@ -2,7 +2,6 @@ package dev.delora.djl.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
@@ -16,9 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -144,8 +141,14 @@ public final class Safetensors {
                 String name = en.getKey();
                 if ("__metadata__".equals(name)) {
                     if (en.getValue().isJsonObject()) {
-                        en.getValue().getAsJsonObject().entrySet().forEach(m -> meta.put(m.getKey(),
-                                m.getValue().isJsonPrimitive() ? m.getValue().getAsString() : m.getValue().toString()));
+                        en.getValue()
+                                .getAsJsonObject()
+                                .entrySet()
+                                .forEach(m -> meta.put(
+                                        m.getKey(),
+                                        m.getValue().isJsonPrimitive()
+                                                ? m.getValue().getAsString()
+                                                : m.getValue().toString()));
                     }
                     continue;
                 }
@@ -201,12 +204,15 @@ public final class Safetensors {
                 }
                 long expected = Math.multiplyExact(count, dtype.size());
                 if (end - begin != expected) {
-                    throw fail("tensor '" + name + "' spans " + (end - begin) + " bytes but " + dtype + " shape "
-                            + sh + " needs " + expected);
+                    throw fail("tensor '" + name + "' spans " + (end - begin) + " bytes but " + dtype + " shape " + sh
+                            + " needs " + expected);
                 }
                 return new TensorInfo(name, dtype, new Shape(dims), begin, end);
-            } catch (IllegalStateException | NullPointerException | UnsupportedOperationException
-                    | ClassCastException | NumberFormatException e) {
+            } catch (IllegalStateException
+                    | NullPointerException
+                    | UnsupportedOperationException
+                    | ClassCastException
+                    | NumberFormatException e) {
                 throw fail("tensor '" + name + "' has a malformed header entry " + value + " (" + e + ")");
             } catch (ArithmeticException e) {
                 throw fail("tensor '" + name + "' has a shape whose size overflows");
@@ -305,8 +311,9 @@ public final class Safetensors {
         public TensorInfo info(String name) {
             TensorInfo t = tensors.get(name);
             if (t == null) {
-                throw new IllegalArgumentException(file + " has no tensor named '" + name + "'; it has "
-                        + tensors.size() + " tensors, e.g. " + tensors.keySet().stream().limit(8).toList());
+                throw new IllegalArgumentException(
+                        file + " has no tensor named '" + name + "'; it has " + tensors.size() + " tensors, e.g. "
+                                + tensors.keySet().stream().limit(8).toList());
             }
             return t;
         }
@@ -326,8 +333,7 @@ public final class Safetensors {
      * @param metadata extra {@code __metadata__} entries; {@code format=pt} is always written
      * @throws IOException if writing fails
      */
-    public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata)
-            throws IOException {
+    public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) throws IOException {
         TreeMap<String, NDArray> sorted = new TreeMap<>(tensors);
         JsonObject header = new JsonObject();
         JsonObject meta = new JsonObject();
@@ -365,7 +371,10 @@ public final class Safetensors {
         java.util.Arrays.fill(hb, json.length, padded, (byte) ' ');
         // tensors are copied to the host one at a time while streaming, so peak memory is one tensor, not the model
         AtomicFiles.write(file, out -> {
-            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+            out.write(ByteBuffer.allocate(8)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(padded)
+                    .array());
             out.write(hb);
             for (NDArray a : sorted.values()) {
                 out.write(a.toByteArray());

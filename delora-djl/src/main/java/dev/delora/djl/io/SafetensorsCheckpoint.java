@@ -34,8 +34,8 @@ public final class SafetensorsCheckpoint implements TensorSource {
     private final List<Safetensors.Reader> readers;
     private final Map<String, Safetensors.Reader> byKey;
 
-    private SafetensorsCheckpoint(String description, List<Safetensors.Reader> readers,
-            Map<String, Safetensors.Reader> byKey) {
+    private SafetensorsCheckpoint(
+            String description, List<Safetensors.Reader> readers, Map<String, Safetensors.Reader> byKey) {
         this.description = description;
         this.readers = readers;
         this.byKey = byKey;
@@ -57,8 +57,8 @@ public final class SafetensorsCheckpoint implements TensorSource {
             if (Files.isRegularFile(path.resolve(INDEX))) {
                 return open(path.resolve(INDEX));
             }
-            throw new NoSuchFileException(path.toString(), null,
-                    "no " + SINGLE + " or " + INDEX + " in the model folder");
+            throw new NoSuchFileException(
+                    path.toString(), null, "no " + SINGLE + " or " + INDEX + " in the model folder");
         }
         if (path.getFileName().toString().endsWith(".json")) {
             return openIndex(path);
@@ -90,15 +90,17 @@ public final class SafetensorsCheckpoint implements TensorSource {
                 if (r == null) {
                     Path p = dir.resolve(shard);
                     if (!Files.isRegularFile(p)) {
-                        throw new NoSuchFileException(p.toString(), null,
+                        throw new NoSuchFileException(
+                                p.toString(),
+                                null,
                                 "shard listed in " + index + " for '" + e.getKey() + "' is missing");
                     }
                     r = Safetensors.open(p);
                     files.put(shard, r);
                 }
                 if (!r.tensors().containsKey(e.getKey())) {
-                    throw new IOException(index + " maps '" + e.getKey() + "' to " + shard
-                            + " but that shard has no such tensor");
+                    throw new IOException(
+                            index + " maps '" + e.getKey() + "' to " + shard + " but that shard has no such tensor");
                 }
                 byKey.put(e.getKey(), r);
             }
@@ -108,8 +110,8 @@ public final class SafetensorsCheckpoint implements TensorSource {
             }
             throw e;
         }
-        return new SafetensorsCheckpoint(index + " (" + files.size() + " shards)", new ArrayList<>(files.values()),
-                byKey);
+        return new SafetensorsCheckpoint(
+                index + " (" + files.size() + " shards)", new ArrayList<>(files.values()), byKey);
     }
 
     /** {@inheritDoc} */

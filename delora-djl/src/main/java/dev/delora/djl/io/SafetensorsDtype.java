@@ -55,59 +55,68 @@ public enum SafetensorsDtype {
 
     static SafetensorsDtype of(DataType type) {
         switch (type) {
-            case FLOAT64: return F64;
-            case FLOAT32: return F32;
-            case FLOAT16: return F16;
-            case INT64: return I64;
-            case INT32: return I32;
-            case INT16: return I16;
-            case INT8: return I8;
-            case UINT8: return U8;
-            case BOOLEAN: return BOOL;
+            case FLOAT64:
+                return F64;
+            case FLOAT32:
+                return F32;
+            case FLOAT16:
+                return F16;
+            case INT64:
+                return I64;
+            case INT32:
+                return I32;
+            case INT16:
+                return I16;
+            case INT8:
+                return I8;
+            case UINT8:
+                return U8;
+            case BOOLEAN:
+                return BOOL;
             default:
                 throw new IllegalArgumentException("Cannot write a " + type + " array to safetensors");
         }
     }
 
-/**
- * Converts little-endian F16 or BF16 bytes to little-endian F32 bytes.
- *
- * @param raw the 2-byte values
- * @param dtype {@link SafetensorsDtype#F16} or {@link SafetensorsDtype#BF16}
- * @return a heap buffer of floats
- */
-static ByteBuffer toF32(ByteBuffer raw, SafetensorsDtype dtype) {
-    ByteBuffer in = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    int n = in.remaining() / 2;
-    ByteBuffer out = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < n; i++) {
-        int bits = in.getShort() & 0xffff;
-        out.putFloat(dtype == BF16 ? Float.intBitsToFloat(bits << 16) : halfToFloat(bits));
-    }
-    out.flip();
-    return out;
-}
-
-/**
- * Exact IEEE 754 binary16 to binary32 conversion (Java 17 has no {@code Float.float16ToFloat}).
- *
- * @param h the 16 bits
- * @return the float value
- */
-static float halfToFloat(int h) {
-    int sign = (h & 0x8000) << 16;
-    int exp = (h >>> 10) & 0x1f;
-    int mant = h & 0x3ff;
-    if (exp == 0x1f) {
-        return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-    }
-    if (exp == 0) {
-        if (mant == 0) {
-            return Float.intBitsToFloat(sign);
+    /**
+     * Converts little-endian F16 or BF16 bytes to little-endian F32 bytes.
+     *
+     * @param raw the 2-byte values
+     * @param dtype {@link SafetensorsDtype#F16} or {@link SafetensorsDtype#BF16}
+     * @return a heap buffer of floats
+     */
+    static ByteBuffer toF32(ByteBuffer raw, SafetensorsDtype dtype) {
+        ByteBuffer in = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int n = in.remaining() / 2;
+        ByteBuffer out = ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            int bits = in.getShort() & 0xffff;
+            out.putFloat(dtype == BF16 ? Float.intBitsToFloat(bits << 16) : halfToFloat(bits));
         }
-        float v = mant * 0x1p-24f; // subnormal: mant * 2^-24, exact in float
-        return sign != 0 ? -v : v;
+        out.flip();
+        return out;
     }
-    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
-}
+
+    /**
+     * Exact IEEE 754 binary16 to binary32 conversion (Java 17 has no {@code Float.float16ToFloat}).
+     *
+     * @param h the 16 bits
+     * @return the float value
+     */
+    static float halfToFloat(int h) {
+        int sign = (h & 0x8000) << 16;
+        int exp = (h >>> 10) & 0x1f;
+        int mant = h & 0x3ff;
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            if (mant == 0) {
+                return Float.intBitsToFloat(sign);
+            }
+            float v = mant * 0x1p-24f; // subnormal: mant * 2^-24, exact in float
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
 }

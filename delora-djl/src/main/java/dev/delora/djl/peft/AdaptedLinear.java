@@ -9,9 +9,9 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import dev.delora.core.array.ArrayOps;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
+import dev.delora.core.array.ArrayOps;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -24,7 +24,8 @@ import java.util.Set;
 /**
  * A {@link Linear} with adapters: {@code y = W x + b + Σ_{active, unmerged} ΔWₖ x}.
  *
- * <p>It extends {@code Linear} so that it fits the fields that built-in blocks type as {@code Linear}, and it shares the
+ * <p>It extends {@code Linear} so that it fits the fields that built-in blocks type as {@code Linear}, and it shares
+ * the
  * original block's {@code weight} and {@code bias} {@link Parameter} objects (same names), so merging writes straight
  * into the original and unloading just puts the original block back. Adapter parameters are registered under PEFT's
  * in-memory names ({@code lora_A.default.weight}, {@code delora_lambda.default}).
@@ -49,7 +50,9 @@ public final class AdaptedLinear extends Linear {
      * @throws IllegalArgumentException if the block has no initialised weight
      */
     public AdaptedLinear(Linear base) {
-        super(Linear.builder().setUnits(unitsOf(base)).optBias(base.getDirectParameters().contains("bias")));
+        super(Linear.builder()
+                .setUnits(unitsOf(base))
+                .optBias(base.getDirectParameters().contains("bias")));
         this.base = base;
         this.weight = base.getDirectParameters().get("weight");
         this.bias = base.getDirectParameters().get("bias");
@@ -146,7 +149,8 @@ public final class AdaptedLinear extends Linear {
             throw new IllegalStateException("Adapter '" + name + "' is already merged; unmerge it first");
         }
         NDArray w = weight.getArray();
-        try (LoraFactors factors = adapters.get(name).toLora(); NDArray delta = factors.dense()) {
+        try (LoraFactors factors = adapters.get(name).toLora();
+                NDArray delta = factors.dense()) {
             if (!factors.denseCertainlyFinite() && !ArrayOps.allFinite(delta)) {
                 throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights");
             }
@@ -183,7 +187,9 @@ public final class AdaptedLinear extends Linear {
             ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Device device = x.getDevice();
-        NDArray y = linear(x, parameterStore.getValue(weight, device, training),
+        NDArray y = linear(
+                        x,
+                        parameterStore.getValue(weight, device, training),
                         parameterStore.getValue(bias, device, training))
                 .singletonOrThrow();
         if (disabled) {

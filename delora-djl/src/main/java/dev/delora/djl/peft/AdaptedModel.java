@@ -1,31 +1,18 @@
 package dev.delora.djl.peft;
 
-import dev.delora.djl.tree.TargetModules;
-
-import dev.delora.djl.tree.BlockTree;
-
 import ai.djl.Model;
-import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
-import dev.delora.core.LoraFactors;
-import dev.delora.core.lora.LoraAdapter;
-import dev.delora.core.lora.LoraConfig;
-import dev.delora.core.target.TargetSelector;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.tree.TargetModules;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -153,48 +140,26 @@ public final class AdaptedModel {
     public void addAdapter(String name, AdapterConfig config) {
         checkOpen();
         checkNewName(name);
-        Map<String, BlockTree.Node> nodes = BlockTree.nodes(root);
-        Map<String, Linear> targets = TargetModules.select(nodes, config.targets());
-        TargetModules.checkModulesToSave(nodes, config.targets());
-
-        Map<String, LinearAdapter> created = new LinkedHashMap<>();
-        try {
-            for (Map.Entry<String, Linear> e : targets.entrySet()) {
-                Parameter w = e.getValue().getDirectParameters().get("weight");
-                if (w == null || !w.isInitialized()) {
-                    throw new IllegalArgumentException("Module '" + e.getKey() + "' is not initialised; initialise "
-                            + "the model or load its weights before injecting adapters");
-                }
-                NDArray weight = w.getArray();
-                created.put(e.getKey(), config.create(e.getKey(), weight, weight.getManager()));
-            }
-        } catch (RuntimeException ex) {
-            created.values().forEach(AdaptedModel::close);
-            throw ex;
-        }
-        attach(name, config, targets, created);
+        TargetModules.checkModulesToSave(BlockTree.nodes(root), config.targets());
+        addAdapter(name, config, AdapterWiring.create(root, config));
     }
 
     private void checkNewName(String name) {
         if (name == null || name.isEmpty() || name.contains(".")) {
-            throw new IllegalArgumentException("Adapter names must be non-empty and contain no '.', got '" + name + "'");
+            throw new IllegalArgumentException(
+                    "Adapter names must be non-empty and contain no '.', got '" + name + "'");
         }
         if (configs.containsKey(name)) {
-            throw new IllegalArgumentException("An adapter named '" + name + "' already exists; adapters: "
-                    + configs.keySet());
+            throw new IllegalArgumentException(
+                    "An adapter named '" + name + "' already exists; adapters: " + configs.keySet());
         }
     }
 
     /** Wraps the targets and registers the adapters; closes them and leaves the model unchanged on failure. */
-    private void attach(String name, AdapterConfig config, Map<String, Linear> targets,
-            Map<String, LinearAdapter> created) {
+    private void attach(
+            String name, AdapterConfig config, Map<String, Linear> targets, Map<String, LinearAdapter> created) {
         Map<String, AdaptedLinear> wrappers;
-        try {
-            wrappers = AdapterWiring.wrap(root, targets);
-        } catch (RuntimeException ex) {
-            created.values().forEach(AdaptedModel::close);
-            throw ex;
-        }
+        wrappers = AdapterWiring.wrap(root, targets); // the caller closes the adapters on failure
         wrappers.forEach((path, wrapper) -> {
             wrapper.addAdapter(name, created.get(path));
             wrapper.setDisabled(disabled);
@@ -208,7 +173,8 @@ public final class AdaptedModel {
 
     /**
      * Adds an adapter whose per-module {@link LinearAdapter}s the caller built (e.g. restored from a file); it is not
-     * made active. The adapters must cover exactly the modules the config targets ({@link TargetModules#select}) and are
+     * made active. The adapters must cover exactly the modules the config targets ({@link TargetModules#select}) and
+     * are
      * owned by the model from then on. On failure they are closed and the model is unchanged.
      *
      * @param name a new adapter name
@@ -221,8 +187,8 @@ public final class AdaptedModel {
             checkNewName(name);
             Map<String, Linear> targets = TargetModules.select(root, config.targets());
             if (!targets.keySet().equals(restored.keySet())) {
-                throw new IllegalArgumentException("Restored adapter '" + name + "' covers modules "
-                        + restored.keySet() + " but its config targets " + targets.keySet());
+                throw new IllegalArgumentException("Restored adapter '" + name + "' covers modules " + restored.keySet()
+                        + " but its config targets " + targets.keySet());
             }
             attach(name, config, targets, restored);
         } catch (RuntimeException ex) {
@@ -242,8 +208,8 @@ public final class AdaptedModel {
      * @return the handle
      * @throws IllegalStateException if the block already holds adapters
      */
-    public static AdaptedModel withAdapters(Block root, String name, AdapterConfig config,
-            Map<String, LinearAdapter> restored) {
+    public static AdaptedModel withAdapters(
+            Block root, String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
         for (BlockTree.Node node : BlockTree.nodes(root).values()) {
             if (node.block() instanceof AdaptedLinear) {
                 restored.values().forEach(AdaptedModel::close);
@@ -307,8 +273,8 @@ public final class AdaptedModel {
         checkOpen();
         requireAdapter(name);
         if (configs.size() == 1) {
-            throw new IllegalStateException("Cannot delete '" + name + "', the only adapter; use unload() to get the "
-                    + "plain model back");
+            throw new IllegalStateException(
+                    "Cannot delete '" + name + "', the only adapter; use unload() to get the " + "plain model back");
         }
         AdapterWiring.remove(root, modules, name);
         configs.remove(name);
@@ -361,7 +327,8 @@ public final class AdaptedModel {
      */
     public Block mergeAndUnload() {
         checkOpen();
-        boolean activeMerged = modules.values().stream().anyMatch(m -> m.mergedAdapters().contains(activeAdapter));
+        boolean activeMerged =
+                modules.values().stream().anyMatch(m -> m.mergedAdapters().contains(activeAdapter));
         if (!activeMerged) {
             merge(activeAdapter);
         }
@@ -424,7 +391,11 @@ public final class AdaptedModel {
      */
     public void applyTrainability() {
         checkOpen();
-        AdapterWiring.apply(root, modules.values(), activeAdapter, configs.get(activeAdapter).targets());
+        AdapterWiring.apply(
+                root,
+                modules.values(),
+                activeAdapter,
+                configs.get(activeAdapter).targets());
     }
 
     /**
@@ -437,31 +408,11 @@ public final class AdaptedModel {
     }
 
     /**
-     * Counts trainable and total parameter scalars (PEFT's {@code get_nb_trainable_parameters}).
-     *
-     * @return the counts, with a per-module breakdown of trainable scalars
+     * Prints {@link ParameterCounts#of(AdaptedModel)} to standard output, as PEFT's
+     * {@code print_trainable_parameters}.
      */
-    public ParameterCounts parameterCounts() {
-        checkOpen();
-        return ParameterCounts.of(root, modules.keySet());
-    }
-
-    /**
-     * Counts the scalars of one adapter's parameters over all modules (buffers such as DeLoRA's norms excluded).
-     *
-     * @param name the adapter name
-     * @return the count
-     */
-    public long adapterParameterCount(String name) {
-        checkOpen();
-        requireAdapter(name);
-        return modules.values().stream().map(m -> m.adapters().get(name)).filter(a -> a != null)
-                .mapToLong(LoraConversion::size).sum();
-    }
-
-    /** Prints {@link #parameterCounts()} to standard output, as PEFT's {@code print_trainable_parameters}. */
     public void printTrainableParameters() {
-        System.out.println(parameterCounts()); // NOPMD - this is the method's purpose
+        System.out.println(ParameterCounts.of(this)); // NOPMD - this is the method's purpose
     }
 
     private void requireAdapter(String name) {

@@ -1,12 +1,15 @@
 package dev.delora.djl.peft;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.target.TargetSelector;
 import dev.delora.core.target.TargetSpec;
 import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.tree.TargetModules;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -25,6 +28,27 @@ import java.util.stream.Collectors;
 final class AdapterWiring {
 
     private AdapterWiring() {}
+
+    /** Creates (initialises) one adapter per targeted module; on failure, closes those already created. */
+    static Map<String, LinearAdapter> create(Block root, AdapterConfig config) {
+        Map<String, LinearAdapter> created = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Linear> e :
+                    TargetModules.select(root, config.targets()).entrySet()) {
+                Parameter w = e.getValue().getDirectParameters().get("weight");
+                if (w == null || !w.isInitialized()) {
+                    throw new IllegalArgumentException("Module '" + e.getKey() + "' is not initialised; initialise "
+                            + "the model or load its weights before injecting adapters");
+                }
+                NDArray weight = w.getArray();
+                created.put(e.getKey(), config.create(e.getKey(), weight, weight.getManager()));
+            }
+            return created;
+        } catch (RuntimeException ex) {
+            created.values().forEach(LinearAdapter::close);
+            throw ex;
+        }
+    }
 
     /** Swaps an {@link AdaptedLinear} in for every target that is not one yet; the tree is unchanged on failure. */
     static Map<String, AdaptedLinear> wrap(Block root, Map<String, Linear> targets) {

@@ -47,9 +47,16 @@ public record LoraConversion(
         try (LoraForm form = LoraForm.of(model, name)) {
             config = form.config();
             for (Map.Entry<String, LoraFactors> e : form.factors().entrySet()) {
-                LinearAdapter a = model.adaptedModules().get(e.getKey()).adapters().get(name);
-                LoraAdapter lora = LoraAdapter.fromFactors(e.getValue(), config.adapterDropout(),
-                        model.adaptedModules().get(e.getKey()).weight().getArray().getManager());
+                LinearAdapter a =
+                        model.adaptedModules().get(e.getKey()).adapters().get(name);
+                LoraAdapter lora = LoraAdapter.fromFactors(
+                        e.getValue(),
+                        config.adapterDropout(),
+                        model.adaptedModules()
+                                .get(e.getKey())
+                                .weight()
+                                .getArray()
+                                .getManager());
                 converted.put(e.getKey(), lora);
                 before.put(e.getKey(), a.rank());
                 after.put(e.getKey(), lora.rank());
@@ -66,6 +73,8 @@ public record LoraConversion(
     }
 
     static long size(LinearAdapter a) {
-        return a.parameters().values().stream().mapToLong(p -> p.getArray().size()).sum();
+        return a.parameters().values().stream()
+                .mapToLong(p -> p.getArray().size())
+                .sum();
     }
 }

@@ -99,7 +99,9 @@ public final class LoraForm implements AutoCloseable {
      * @return the count
      */
     public long parameterCount() {
-        return factors.values().stream().mapToLong(f -> f.a().size() + f.b().size()).sum();
+        return factors.values().stream()
+                .mapToLong(f -> f.a().size() + f.b().size())
+                .sum();
     }
 
     /** Frees the factors. */

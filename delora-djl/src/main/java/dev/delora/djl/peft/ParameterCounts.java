@@ -5,8 +5,8 @@ import ai.djl.nn.Parameter;
 import dev.delora.djl.tree.BlockTree;
 import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Set;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Parameter counts of an adapted model, like PEFT's {@code get_nb_trainable_parameters}.
@@ -38,8 +38,42 @@ public record ParameterCounts(long trainable, long total, Map<String, Long> perM
      */
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f",
-                trainable, total, percent());
+        return String.format(
+                Locale.ROOT,
+                "trainable params: %,d || all params: %,d || trainable%%: %.4f",
+                trainable,
+                total,
+                percent());
+    }
+
+    /**
+     * Counts a model's trainable and total parameter scalars (PEFT's {@code get_nb_trainable_parameters}).
+     *
+     * @param model the adapted model
+     * @return the counts, with a per-module breakdown of trainable scalars
+     */
+    public static ParameterCounts of(AdaptedModel model) {
+        return of(model.block(), model.adaptedModules().keySet());
+    }
+
+    /**
+     * Counts the scalars of one adapter's parameters over all modules (buffers such as DeLoRA's norms excluded).
+     *
+     * @param model the adapted model
+     * @param adapterName the adapter name
+     * @return the count
+     * @throws IllegalArgumentException if there is no such adapter
+     */
+    public static long ofAdapter(AdaptedModel model, String adapterName) {
+        if (!model.adapters().containsKey(adapterName)) {
+            throw new IllegalArgumentException("No adapter named '" + adapterName + "'; adapters: "
+                    + model.adapters().keySet());
+        }
+        return model.adaptedModules().values().stream()
+                .map(m -> m.adapters().get(adapterName))
+                .filter(a -> a != null)
+                .mapToLong(LoraConversion::size)
+                .sum();
     }
 
     /**

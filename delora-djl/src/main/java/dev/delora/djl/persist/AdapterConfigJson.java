@@ -6,9 +6,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
 import com.google.gson.Strictness;
-import com.google.gson.JsonParser;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import dev.delora.core.AdapterConfig;
@@ -40,10 +40,24 @@ public final class AdapterConfigJson {
     private static final Logger LOG = LoggerFactory.getLogger(AdapterConfigJson.class);
 
     /** Fields that only describe where or how an adapter was made; they do not change what it computes. */
-    private static final Set<String> METADATA = Set.of("peft_type", "task_type", "base_model_name_or_path",
-            "revision", "inference_mode", "peft_version", "auto_mapping", "bias", "fan_in_fan_out",
-            "megatron_config", "megatron_core", "loftq_config", "eva_config", "corda_config", "lora_ga_config",
-            "qalora_group_size", "ensure_weight_tying");
+    private static final Set<String> METADATA = Set.of(
+            "peft_type",
+            "task_type",
+            "base_model_name_or_path",
+            "revision",
+            "inference_mode",
+            "peft_version",
+            "auto_mapping",
+            "bias",
+            "fan_in_fan_out",
+            "megatron_config",
+            "megatron_core",
+            "loftq_config",
+            "eva_config",
+            "corda_config",
+            "lora_ga_config",
+            "qalora_group_size",
+            "ensure_weight_tying");
 
     private AdapterConfigJson() {}
 
@@ -192,8 +206,12 @@ public final class AdapterConfigJson {
             throw j.error("target_modules is missing; PEFT writes the resolved list when it saves, so this file "
                     + "was not written by PEFT's save_pretrained");
         }
-        return new TargetSpec(readMatcher(j, "target_modules"), readMatcher(j, "exclude_modules"),
-                j.integerList("layers_to_transform"), j.stringList("layers_pattern"), j.stringList("modules_to_save"));
+        return new TargetSpec(
+                readMatcher(j, "target_modules"),
+                readMatcher(j, "exclude_modules"),
+                j.integerList("layers_to_transform"),
+                j.stringList("layers_pattern"),
+                j.stringList("modules_to_save"));
     }
 
     private static ModuleMatcher readMatcher(ConfigFields j, String field) {

@@ -1,9 +1,5 @@
 package dev.delora.djl.persist;
 
-import dev.delora.core.method.AdapterMethods;
-
-import dev.delora.djl.tree.TargetModules;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -17,8 +13,9 @@ import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.array.ArrayOps;
 import dev.delora.core.method.AdapterMethod;
+import dev.delora.core.method.AdapterMethods;
 import dev.delora.djl.io.Safetensors;
-import dev.delora.djl.peft.AdaptedModel;
+import dev.delora.djl.tree.TargetModules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +46,10 @@ final class AdapterFolderReader {
         private final Map<Parameter, NDArray> moduleValues;
         private final NDManager scratch;
 
-        Prepared(AdapterConfig config, Map<String, LinearAdapter> adapters, Map<Parameter, NDArray> moduleValues,
+        Prepared(
+                AdapterConfig config,
+                Map<String, LinearAdapter> adapters,
+                Map<Parameter, NDArray> moduleValues,
                 NDManager scratch) {
             this.config = config;
             this.adapters = adapters;
@@ -85,14 +85,16 @@ final class AdapterFolderReader {
         Path weightsFile = dir.resolve(PeftAdapters.WEIGHTS_FILE);
         for (Path f : List.of(configFile, weightsFile)) {
             if (!Files.isRegularFile(f)) {
-                throw new NoSuchFileException(f.toString(), null, "a PEFT adapter folder needs "
-                        + PeftAdapters.CONFIG_FILE + " and " + PeftAdapters.WEIGHTS_FILE);
+                throw new NoSuchFileException(
+                        f.toString(),
+                        null,
+                        "a PEFT adapter folder needs " + PeftAdapters.CONFIG_FILE + " and "
+                                + PeftAdapters.WEIGHTS_FILE);
             }
         }
-        JsonObject json = AdapterConfigJson.parseObject(Files.readString(configFile, StandardCharsets.UTF_8),
-                configFile.toString());
-        AdapterConfig config = ModulesToSave.keepPresent(root,
-                AdapterConfigJson.fromJson(json, configFile.toString()));
+        JsonObject json = AdapterConfigJson.parseObject(
+                Files.readString(configFile, StandardCharsets.UTF_8), configFile.toString());
+        AdapterConfig config = ModulesToSave.keepPresent(root, AdapterConfigJson.fromJson(json, configFile.toString()));
 
         Map<String, Linear> targets;
         try {
@@ -118,27 +120,36 @@ final class AdapterFolderReader {
             });
         }
         String taskType = json.has("task_type") && json.get("task_type").isJsonPrimitive()
-                ? json.get("task_type").getAsString() : null;
-        Map<String, Parameter> headParams = ModulesToSave.parameters(root,
-                ModulesToSave.saved(root, config, taskType));
-        headParams.forEach((k, p) -> expected.put(PeftAdapters.PREFIX + k, p.getArray().getShape()));
+                ? json.get("task_type").getAsString()
+                : null;
+        Map<String, Parameter> headParams = ModulesToSave.parameters(root, ModulesToSave.saved(root, config, taskType));
+        headParams.forEach(
+                (k, p) -> expected.put(PeftAdapters.PREFIX + k, p.getArray().getShape()));
 
         NDManager scratch = NDManager.newBaseManager(firstWeight(targets).getDevice());
         Map<String, LinearAdapter> adapters = new LinkedHashMap<>();
         try {
             Map<String, NDArray> values = readValidated(weightsFile, expected, scratch);
             Map<String, Map<String, NDArray>> perModule = new LinkedHashMap<>();
-            moduleOfKey.forEach((key, module) -> perModule.computeIfAbsent(module, m -> new LinkedHashMap<>())
+            moduleOfKey.forEach((key, module) -> perModule
+                    .computeIfAbsent(module, m -> new LinkedHashMap<>())
                     .put(key.substring(PeftAdapters.PREFIX.length() + module.length() + 1), values.get(key)));
             for (Map.Entry<String, Map<String, NDArray>> e : perModule.entrySet()) {
-                NDArray weight = targets.get(e.getKey()).getDirectParameters().get("weight").getArray();
-                adapters.put(e.getKey(), method.restore(config, e.getKey(), e.getValue(), weight,
-                        weight.getManager()));
+                NDArray weight = targets.get(e.getKey())
+                        .getDirectParameters()
+                        .get("weight")
+                        .getArray();
+                adapters.put(e.getKey(), method.restore(config, e.getKey(), e.getValue(), weight, weight.getManager()));
             }
             Map<Parameter, NDArray> head = new LinkedHashMap<>();
             headParams.forEach((k, p) -> head.put(p, values.get(PeftAdapters.PREFIX + k)));
-            LOG.debug("Validated {} ({} adapter tensors for {} modules, {} modules_to_save tensors) for adapter '{}'",
-                    dir, moduleOfKey.size(), targets.size(), head.size(), adapterName);
+            LOG.debug(
+                    "Validated {} ({} adapter tensors for {} modules, {} modules_to_save tensors) for adapter '{}'",
+                    dir,
+                    moduleOfKey.size(),
+                    targets.size(),
+                    head.size(),
+                    adapterName);
             return new Prepared(config, adapters, head, scratch);
         } catch (IOException | RuntimeException e) {
             adapters.values().forEach(LinearAdapter::close);
@@ -148,7 +159,12 @@ final class AdapterFolderReader {
     }
 
     private static NDArray firstWeight(Map<String, Linear> targets) {
-        return targets.values().iterator().next().getDirectParameters().get("weight").getArray();
+        return targets.values()
+                .iterator()
+                .next()
+                .getDirectParameters()
+                .get("weight")
+                .getArray();
     }
 
     /** Reads every tensor after checking the key set, shapes and dtypes against the model. */
@@ -156,13 +172,20 @@ final class AdapterFolderReader {
             throws IOException {
         try (Safetensors.Reader r = Safetensors.open(file)) {
             Map<String, Safetensors.TensorInfo> found = r.tensors();
-            List<String> missing = expected.keySet().stream().filter(k -> !found.containsKey(k)).toList();
-            List<String> unexpected = found.keySet().stream().filter(k -> !expected.containsKey(k)).sorted().toList();
+            List<String> missing = expected.keySet().stream()
+                    .filter(k -> !found.containsKey(k))
+                    .toList();
+            List<String> unexpected = found.keySet().stream()
+                    .filter(k -> !expected.containsKey(k))
+                    .sorted()
+                    .toList();
             if (!missing.isEmpty() || !unexpected.isEmpty()) {
                 throw new IllegalArgumentException(file + " does not fit this model and adapter_config.json: "
                         + (missing.isEmpty() ? "" : missing.size() + " missing keys " + head(missing) + "; ")
-                        + (unexpected.isEmpty() ? "" : unexpected.size() + " unexpected keys " + head(unexpected)
-                        + " (an adapter for another model, or saved with another config?)"));
+                        + (unexpected.isEmpty()
+                                ? ""
+                                : unexpected.size() + " unexpected keys " + head(unexpected)
+                                        + " (an adapter for another model, or saved with another config?)"));
             }
             for (Map.Entry<String, Shape> e : expected.entrySet()) {
                 Safetensors.TensorInfo t = found.get(e.getKey());
@@ -171,9 +194,10 @@ final class AdapterFolderReader {
                             + " but this model expects " + e.getValue() + " (an adapter for another model?)");
                 }
                 switch (t.dtype()) {
-                    case F32, F16, BF16, F64 -> { }
-                    default -> throw new IllegalArgumentException(file + ": tensor '" + e.getKey() + "' has dtype "
-                            + t.dtype() + "; adapter weights must be floating point (F32, F16, BF16, F64)");
+                    case F32, F16, BF16, F64 -> {}
+                    default ->
+                        throw new IllegalArgumentException(file + ": tensor '" + e.getKey() + "' has dtype " + t.dtype()
+                                + "; adapter weights must be floating point (F32, F16, BF16, F64)");
                 }
             }
             Map<String, NDArray> out = new LinkedHashMap<>();
@@ -189,7 +213,8 @@ final class AdapterFolderReader {
             return out;
         } catch (UncheckedIOException e) {
             // Safetensors reports a corrupt header or truncated data this way; keep the file and reason
-            String msg = e.getMessage() != null && e.getMessage().contains(file.toString()) ? e.getMessage()
+            String msg = e.getMessage() != null && e.getMessage().contains(file.toString())
+                    ? e.getMessage()
                     : file + ": " + e.getMessage();
             throw new IllegalArgumentException("Cannot read the adapter weights: " + msg, e);
         }

@@ -67,9 +67,10 @@ final class ModulesToSave {
         if (kept.size() == t.modulesToSave().size()) {
             return config;
         }
-        LOG.debug("modules_to_save entries {} match no module of this model; ignored as PEFT does",
+        LOG.debug(
+                "modules_to_save entries {} match no module of this model; ignored as PEFT does",
                 t.modulesToSave().stream().filter(e -> !kept.contains(e)).toList());
-        return config.withTargets(new TargetSpec(t.targetModules(), t.excludeModules(), t.layersToTransform(),
-                t.layersPattern(), kept));
+        return config.withTargets(
+                new TargetSpec(t.targetModules(), t.excludeModules(), t.layersToTransform(), t.layersPattern(), kept));
     }
 }

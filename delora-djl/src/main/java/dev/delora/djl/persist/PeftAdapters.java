@@ -90,7 +90,8 @@ public final class PeftAdapters {
     /**
      * Saves an adapter as PEFT's {@code save_pretrained} does: into {@code dir} for the adapter
      * {@value AdaptedModel#DEFAULT_ADAPTER}, into {@code dir/<name>/} otherwise. Metadata is inferred
-     * ({@link Metadata#infer}). The model is not changed; a merged adapter is saved as well (its factors are unchanged).
+     * ({@link Metadata#infer}). The model is not changed; a merged adapter is saved as well (its factors are
+     * unchanged).
      *
      * @param model the model
      * @param adapterName the adapter to save
@@ -158,15 +159,23 @@ public final class PeftAdapters {
         try (LoraForm form = LoraForm.of(model, adapterName)) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, LoraFactors> e : form.factors().entrySet()) {
-                tensors.put(PREFIX + e.getKey() + "." + LoraAdapter.A, e.getValue().a());
-                tensors.put(PREFIX + e.getKey() + "." + LoraAdapter.B, e.getValue().b());
+                tensors.put(
+                        PREFIX + e.getKey() + "." + LoraAdapter.A, e.getValue().a());
+                tensors.put(
+                        PREFIX + e.getKey() + "." + LoraAdapter.B, e.getValue().b());
             }
             return write(model.block(), form.config(), metadata, dir, adapterName, tensors);
         }
     }
 
-    private static Path write(Block root, AdapterConfig config, Metadata metadata, Path dir, String adapterName,
-            Map<String, NDArray> adapterTensors) throws IOException {
+    private static Path write(
+            Block root,
+            AdapterConfig config,
+            Metadata metadata,
+            Path dir,
+            String adapterName,
+            Map<String, NDArray> adapterTensors)
+            throws IOException {
         Map<String, NDArray> tensors = new LinkedHashMap<>(adapterTensors);
         List<String> modulesToSave = ModulesToSave.saved(root, config, metadata.taskType());
         ModulesToSave.parameters(root, modulesToSave).forEach((k, p) -> tensors.put(PREFIX + k, p.getArray()));

@@ -1,8 +1,5 @@
 package dev.delora.djl.train;
 
-import dev.delora.djl.peft.AdaptedModel;
-import dev.delora.core.method.TrainingExtension;
-
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -12,6 +9,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.delora.core.array.ArrayOps;
+import dev.delora.core.method.TrainingExtension;
+import dev.delora.djl.peft.AdaptedModel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -110,7 +109,11 @@ public final class AdapterTrainer<S> implements AutoCloseable {
      * @param epochs per-epoch results
      * @param stepLosses mean loss of each optimizer step's micro-batches
      */
-    public record Result(int steps, int bestEpoch, Map<String, Double> bestMetrics, List<EpochResult> epochs,
+    public record Result(
+            int steps,
+            int bestEpoch,
+            Map<String, Double> bestMetrics,
+            List<EpochResult> epochs,
             List<Double> stepLosses) {}
 
     private final Block block;
@@ -153,7 +156,8 @@ public final class AdapterTrainer<S> implements AutoCloseable {
 
     /**
      * Creates a trainer for the active adapter of a model with everything its method needs, read from its config
-     * ({@link dev.delora.core.method.AdapterMethod#training}): an AdamW at {@code settings.learningRate()} with no decay on biases and norms
+     * ({@link dev.delora.core.method.AdapterMethod#training}): an AdamW at {@code settings.learningRate()} with no
+     * decay on biases and norms
      * and {@code settings.weightDecay()} elsewhere, the method's own parameter groups first (DeLoRA's λ at
      * {@code groupLearningRate("delora_lambda", …)}), its loss terms, own optimizers and continuation phases (SoRA's
      * gate L1 term, proximal gate optimizer and sparsifying rounds). Close the trainer to free the optimizers.
@@ -258,19 +262,26 @@ public final class AdapterTrainer<S> implements AutoCloseable {
      * @param factory creates a batch's arrays
      * @return the run's outcome
      */
-    public Result fit(java.util.function.IntFunction<? extends Iterable<S>> epochData, int batchesPerEpoch,
+    public Result fit(
+            java.util.function.IntFunction<? extends Iterable<S>> epochData,
+            int batchesPerEpoch,
             BatchFactory<S> factory) {
         if (batchesPerEpoch < 1) {
             throw new IllegalArgumentException("fit needs at least one batch per epoch, got " + batchesPerEpoch);
         }
         int total = totalSteps(batchesPerEpoch);
         List<TrainingExtension.Phase> phases = extension.continuationPhases();
-        int phaseEpochs = phases.stream().mapToInt(TrainingExtension.Phase::epochs).sum();
-        Run run = new Run(LinearWarmupDecay.ofRatio(config.warmupRatio(), total),
-                new ProgressPrinter(config.progress(), config.logEvery(), total + phaseEpochs * batchesPerEpoch
-                        / config.gradientAccumulation()));
+        int phaseEpochs =
+                phases.stream().mapToInt(TrainingExtension.Phase::epochs).sum();
+        Run run = new Run(
+                LinearWarmupDecay.ofRatio(config.warmupRatio(), total),
+                new ProgressPrinter(
+                        config.progress(),
+                        config.logEvery(),
+                        total + phaseEpochs * batchesPerEpoch / config.gradientAccumulation()));
         NDArray first = trainable.isEmpty() ? null : trainable.get(0).getArray();
-        try (NDManager root = first == null ? NDManager.newBaseManager() : NDManager.newBaseManager(first.getDevice())) {
+        try (NDManager root =
+                first == null ? NDManager.newBaseManager() : NDManager.newBaseManager(first.getDevice())) {
             root.setName("AdapterTrainer");
             ParameterStore store = new ParameterStore(root, false);
             int epoch = 0;
@@ -285,8 +296,8 @@ public final class AdapterTrainer<S> implements AutoCloseable {
                 }
             }
         }
-        return new Result(run.step, run.bestEpoch, run.bestMetrics, List.copyOf(run.epochs),
-                List.copyOf(run.stepLosses));
+        return new Result(
+                run.step, run.bestEpoch, run.bestMetrics, List.copyOf(run.epochs), List.copyOf(run.stepLosses));
     }
 
     /** The state of one {@link #fit} call. */
@@ -306,8 +317,14 @@ public final class AdapterTrainer<S> implements AutoCloseable {
         }
     }
 
-    private void runEpoch(Run run, int epoch, java.util.Iterator<S> it, int stepLimit, BatchFactory<S> factory,
-            NDManager root, ParameterStore store) {
+    private void runEpoch(
+            Run run,
+            int epoch,
+            java.util.Iterator<S> it,
+            int stepLimit,
+            BatchFactory<S> factory,
+            NDManager root,
+            ParameterStore store) {
         int accum = config.gradientAccumulation();
         double epochLoss = 0;
         int epochMicro = 0;
@@ -334,11 +351,16 @@ public final class AdapterTrainer<S> implements AutoCloseable {
                     value = l.getFloat();
                     if (!Double.isFinite(value)) {
                         // stop before backward: the weights still hold the last finite step's values
-                        throw new IllegalStateException(String.format(Locale.ROOT,
+                        throw new IllegalStateException(String.format(
+                                Locale.ROOT,
                                 "Training loss is %s at epoch %d, optimizer step %d: training diverged "
-                                + "(the weights keep the last finite step). Lower the learning rate or "
-                                + "clip gradients (TrainerSettings maxGradNorm, e.g. 1.0)%s", value,
-                                epoch + 1, run.step + 1, Double.isNaN(config.maxGradNorm()) ? ""
+                                        + "(the weights keep the last finite step). Lower the learning rate or "
+                                        + "clip gradients (TrainerSettings maxGradNorm, e.g. 1.0)%s",
+                                value,
+                                epoch + 1,
+                                run.step + 1,
+                                Double.isNaN(config.maxGradNorm())
+                                        ? ""
                                         : "; clipping at " + config.maxGradNorm() + " is already on"));
                     }
                     gc.backward(accum == 1 ? l : ArrayOps.scaled(l, 1f / accum));
@@ -362,8 +384,8 @@ public final class AdapterTrainer<S> implements AutoCloseable {
                 GroupedAdamW.zeroGradients(notInOptimizer);
                 run.stepLosses.add(pendingLoss / micro);
                 run.step++;
-                run.progress.step(run.step, epoch, epochLoss / epochMicro, optimizer.baseLearningRate(factor),
-                        pendingSamples);
+                run.progress.step(
+                        run.step, epoch, epochLoss / epochMicro, optimizer.baseLearningRate(factor), pendingSamples);
                 micro = 0;
                 pendingLoss = 0;
                 pendingSamples = 0;
@@ -371,7 +393,8 @@ public final class AdapterTrainer<S> implements AutoCloseable {
         }
         run.progress.endEpoch();
         // keep the evaluator's order: GLUE's first metric is the one people read first
-        Map<String, Double> metrics = evaluator == null ? Map.of()
+        Map<String, Double> metrics = evaluator == null
+                ? Map.of()
                 : Collections.unmodifiableMap(new LinkedHashMap<>(evaluator.evaluate(epoch)));
         if (evaluator != null) {
             Double v = metrics.get(config.selectionMetric());
@@ -391,8 +414,8 @@ public final class AdapterTrainer<S> implements AutoCloseable {
             run.progress.line("epoch " + (epoch + 1) + " " + new LinkedHashMap<>(metrics)
                     + (run.bestEpoch == epoch ? " (best)" : ""));
         }
-        run.epochs.add(new EpochResult(epoch, run.step, epochMicro == 0 ? Double.NaN : epochLoss / epochMicro,
-                metrics));
+        run.epochs.add(
+                new EpochResult(epoch, run.step, epochMicro == 0 ? Double.NaN : epochLoss / epochMicro, metrics));
     }
 
     /** Frees the optimizer and the method's extension when this trainer built them ({@link #forAdapter}). */

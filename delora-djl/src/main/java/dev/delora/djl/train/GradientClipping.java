@@ -57,7 +57,9 @@ public final class GradientClipping {
             }
             NDArray total = sumSq.sqrt();
             double totalNorm = total.getFloat();
-            NDArray coef = scope.create((float) maxNorm).toDevice(total.getDevice(), false).div(total.add(1e-6f))
+            NDArray coef = scope.create((float) maxNorm)
+                    .toDevice(total.getDevice(), false)
+                    .div(total.add(1e-6f))
                     .minimum(1f);
             for (NDArray g : grads) {
                 g.muli(coef.toDevice(g.getDevice(), false));

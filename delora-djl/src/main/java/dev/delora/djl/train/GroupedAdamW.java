@@ -94,7 +94,8 @@ public final class GroupedAdamW implements AutoCloseable {
         for (ParameterGroups.Assigned g : groups) {
             parameters.addAll(g.parameters().values());
         }
-        this.stateManager = NDManager.newBaseManager(parameters.get(0).getArray().getDevice());
+        this.stateManager =
+                NDManager.newBaseManager(parameters.get(0).getArray().getDevice());
         stateManager.setName("AdamW state");
     }
 

@@ -15,8 +15,8 @@ public record LinearWarmupDecay(double warmupSteps, int totalSteps) implements L
     /** Validates the lengths. */
     public LinearWarmupDecay {
         if (!(warmupSteps >= 0) || Double.isInfinite(warmupSteps)) {
-            throw new IllegalArgumentException("LinearWarmupDecay warmupSteps must be finite and >= 0, got "
-                    + warmupSteps);
+            throw new IllegalArgumentException(
+                    "LinearWarmupDecay warmupSteps must be finite and >= 0, got " + warmupSteps);
         }
         if (totalSteps < 1) {
             throw new IllegalArgumentException("LinearWarmupDecay totalSteps must be >= 1, got " + totalSteps);

@@ -1,10 +1,9 @@
 package dev.delora.djl.train;
 
-import dev.delora.core.method.AdapterMethods;
-
 import ai.djl.nn.Parameter;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.method.AdapterMethods;
 import dev.delora.core.method.ParameterGroup;
 import dev.delora.core.method.TrainingContext;
 import dev.delora.core.method.TrainingExtension;
@@ -44,8 +43,8 @@ public record MethodTraining(GroupedAdamW optimizer, TrainingExtension extension
                 adapters.put(e.getKey(), a);
             }
         }
-        TrainingContext context = new TrainingContext(name, adapters, settings.learningRate(), settings.weightDecay(),
-                settings.groupLearningRates());
+        TrainingContext context = new TrainingContext(
+                name, adapters, settings.learningRate(), settings.weightDecay(), settings.groupLearningRates());
         TrainingExtension extension = AdapterMethods.of(config).training(config, context);
         try {
             ParameterGroups.Builder groups = ParameterGroups.standard(settings.weightDecay());

@@ -1,8 +1,7 @@
 package dev.delora.djl.train;
 
-import dev.delora.core.method.ParameterGroup;
-
 import ai.djl.nn.Parameter;
+import dev.delora.core.method.ParameterGroup;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -24,8 +23,7 @@ public final class ParameterGroups {
 
     // A module named like a LayerNorm: HF BERT/RoBERTa "LayerNorm", T5/BART "layer_norm"/"final_layer_norm",
     // GPT-2 "ln_1"/"ln_f", and DJL's own "layerNorm".
-    private static final Pattern LAYER_NORM_SEGMENT =
-            Pattern.compile("(?i)(.*layer_?norm.*|ln|ln_\\w+|ln\\d+)");
+    private static final Pattern LAYER_NORM_SEGMENT = Pattern.compile("(?i)(.*layer_?norm.*|ln|ln_\\w+|ln\\d+)");
 
     private final List<ParameterGroup> rules;
     private final ParameterGroup fallback;
@@ -129,8 +127,8 @@ public final class ParameterGroups {
         List<Assigned> out = new ArrayList<>();
         for (int i = 0; i <= rules.size(); i++) {
             if (!members.get(i).isEmpty()) {
-                out.add(new Assigned(i < rules.size() ? rules.get(i) : fallback,
-                        Collections.unmodifiableMap(members.get(i))));
+                out.add(new Assigned(
+                        i < rules.size() ? rules.get(i) : fallback, Collections.unmodifiableMap(members.get(i))));
             }
         }
         if (out.isEmpty()) {

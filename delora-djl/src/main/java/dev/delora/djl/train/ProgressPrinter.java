@@ -34,8 +34,15 @@ final class ProgressPrinter {
         }
         long now = System.nanoTime();
         double rate = windowSamples / Math.max(1e-9, (now - windowStart) / 1e9);
-        String text = String.format(Locale.ROOT, "step %d/%d  epoch %d  loss %.4f  lr %.3e  %.1f samples/s",
-                step, total, epoch + 1, meanLoss, lr, rate);
+        String text = String.format(
+                Locale.ROOT,
+                "step %d/%d  epoch %d  loss %.4f  lr %.3e  %.1f samples/s",
+                step,
+                total,
+                epoch + 1,
+                meanLoss,
+                lr,
+                rate);
         if (terminal) {
             int width = 30;
             int filled = (int) ((long) width * step / Math.max(1, total));

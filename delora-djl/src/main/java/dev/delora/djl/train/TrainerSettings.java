@@ -43,14 +43,16 @@ public record TrainerSettings(
             throw new IllegalArgumentException("TrainerSettings epochs must be >= 1, got " + epochs);
         }
         if (maxSteps == 0 || maxSteps < -1) {
-            throw new IllegalArgumentException("TrainerSettings maxSteps must be >= 1 or -1 (no limit), got " + maxSteps);
+            throw new IllegalArgumentException(
+                    "TrainerSettings maxSteps must be >= 1 or -1 (no limit), got " + maxSteps);
         }
         if (gradientAccumulation < 1) {
-            throw new IllegalArgumentException("TrainerSettings gradientAccumulation must be >= 1, got "
-                    + gradientAccumulation);
+            throw new IllegalArgumentException(
+                    "TrainerSettings gradientAccumulation must be >= 1, got " + gradientAccumulation);
         }
         if (!Double.isNaN(maxGradNorm) && !(maxGradNorm > 0)) {
-            throw new IllegalArgumentException("TrainerSettings maxGradNorm must be > 0 or NaN (off), got " + maxGradNorm);
+            throw new IllegalArgumentException(
+                    "TrainerSettings maxGradNorm must be > 0 or NaN (off), got " + maxGradNorm);
         }
         if (!(warmupRatio >= 0 && warmupRatio <= 1)) {
             throw new IllegalArgumentException("TrainerSettings warmupRatio must be in [0, 1], got " + warmupRatio);
@@ -65,18 +67,18 @@ public record TrainerSettings(
             throw new IllegalArgumentException("TrainerSettings selectionBaseline must not be NaN");
         }
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-            throw new IllegalArgumentException("TrainerSettings learningRate must be finite and > 0, got "
-                    + learningRate);
+            throw new IllegalArgumentException(
+                    "TrainerSettings learningRate must be finite and > 0, got " + learningRate);
         }
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
-            throw new IllegalArgumentException("TrainerSettings weightDecay must be finite and >= 0, got "
-                    + weightDecay);
+            throw new IllegalArgumentException(
+                    "TrainerSettings weightDecay must be finite and >= 0, got " + weightDecay);
         }
         groupLearningRates = Map.copyOf(groupLearningRates);
         groupLearningRates.forEach((group, lr) -> {
             if (!(lr >= 0) || Double.isInfinite(lr)) {
-                throw new IllegalArgumentException("TrainerSettings learning rate of group '" + group
-                        + "' must be finite and >= 0, got " + lr);
+                throw new IllegalArgumentException(
+                        "TrainerSettings learning rate of group '" + group + "' must be finite and >= 0, got " + lr);
             }
         });
     }
@@ -234,8 +236,19 @@ public record TrainerSettings(
          * @return the validated config
          */
         public TrainerSettings build() {
-            return new TrainerSettings(epochs, maxSteps, gradientAccumulation, maxGradNorm, warmupRatio, logEvery,
-                    progress, selectionMetric, selectionBaseline, learningRate, weightDecay, groupLearningRates);
+            return new TrainerSettings(
+                    epochs,
+                    maxSteps,
+                    gradientAccumulation,
+                    maxGradNorm,
+                    warmupRatio,
+                    logEvery,
+                    progress,
+                    selectionMetric,
+                    selectionBaseline,
+                    learningRate,
+                    weightDecay,
+                    groupLearningRates);
         }
     }
 }

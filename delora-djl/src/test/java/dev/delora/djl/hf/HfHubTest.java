@@ -20,7 +20,8 @@ class HfHubTest {
     void cacheDirFollowsHfEnvironmentVariables() {
         assertEquals(Path.of("/x/cache"), HfHub.defaultCacheDir(Map.of("HF_HUB_CACHE", "/x/cache", "HF_HOME", "/y")));
         assertEquals(Path.of("/y", "hub"), HfHub.defaultCacheDir(Map.of("HF_HOME", "/y")));
-        assertEquals(Path.of(System.getProperty("user.home"), ".cache", "huggingface", "hub"),
+        assertEquals(
+                Path.of(System.getProperty("user.home"), ".cache", "huggingface", "hub"),
                 HfHub.defaultCacheDir(Map.of()));
     }
 
@@ -50,11 +51,18 @@ class HfHubTest {
     @Test
     void offlineErrorNamesRepoFilesAndCache(@TempDir Path cache) throws Exception {
         HfHub hub = new HfHub(cache, true, "https://huggingface.co");
-        HfHub.HfHubException e = assertThrows(HfHub.HfHubException.class,
-                () -> hub.snapshot("acme/absent-model", "main"));
+        HfHub.HfHubException e =
+                assertThrows(HfHub.HfHubException.class, () -> hub.snapshot("acme/absent-model", "main"));
         String msg = e.getMessage();
-        for (String part : new String[] {"acme/absent-model", "config.json", "tokenizer.json", "model.safetensors",
-                "model.safetensors.index.json", cache.toString(), "offline"}) {
+        for (String part : new String[] {
+            "acme/absent-model",
+            "config.json",
+            "tokenizer.json",
+            "model.safetensors",
+            "model.safetensors.index.json",
+            cache.toString(),
+            "offline"
+        }) {
             assertTrue(msg.contains(part), "message lacks '" + part + "': " + msg);
         }
         // a snapshot whose index lists a shard that is not there
@@ -66,9 +74,13 @@ class HfHubTest {
         Files.copy(src.resolve("config.json"), snap.resolve("config.json"));
         Files.copy(src.resolve("model.safetensors.index.json"), snap.resolve("model.safetensors.index.json"));
         Files.copy(src.resolve("model-00001-of-00002.safetensors"), snap.resolve("model-00001-of-00002.safetensors"));
-        String msg2 = assertThrows(HfHub.HfHubException.class, () -> hub.snapshot("acme/half", "main")).getMessage();
-        assertTrue(msg2.contains("model-00002-of-00002.safetensors") && msg2.contains("tokenizer.json")
-                && msg2.contains(snap.toString()), msg2);
+        String msg2 = assertThrows(HfHub.HfHubException.class, () -> hub.snapshot("acme/half", "main"))
+                .getMessage();
+        assertTrue(
+                msg2.contains("model-00002-of-00002.safetensors")
+                        && msg2.contains("tokenizer.json")
+                        && msg2.contains(snap.toString()),
+                msg2);
         assertThrows(IllegalArgumentException.class, () -> hub.snapshot("not a repo id", "main"));
     }
 }

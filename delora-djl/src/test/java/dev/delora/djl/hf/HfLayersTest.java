@@ -59,7 +59,8 @@ class HfLayersTest {
                     GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray ids = step.randomInteger(3, 90, new Shape(2, 7), DataType.INT64);
                 NDArray mask = step.ones(new Shape(2, 7), DataType.INT64);
-                NDArray logits = block.forward(new ParameterStore(step, false), new NDList(ids, mask), true).head();
+                NDArray logits = block.forward(new ParameterStore(step, false), new NDList(ids, mask), true)
+                        .head();
                 int left = resources(step);
                 gc.backward(logits.square().sum());
                 NDArray grad = block.getParameters().valueAt(0).getArray().getGradient();

@@ -12,8 +12,8 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.io.Safetensors;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.fixtures.Fixtures;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,8 +41,8 @@ class HfParityTest {
     }
 
     static NDList bertInputs() {
-        return new NDList(golden.get("bert.input_ids"), golden.get("bert.attention_mask"),
-                golden.get("bert.token_type_ids"));
+        return new NDList(
+                golden.get("bert.input_ids"), golden.get("bert.attention_mask"), golden.get("bert.token_type_ids"));
     }
 
     static NDList robertaInputs() {
@@ -68,19 +68,25 @@ class HfParityTest {
         NDList out = run(base, bertInputs(), false);
         assertClose(golden.get("bert.last_hidden_state"), out.get(0), "bert last_hidden_state");
         assertClose(golden.get("bert.pooler_output"), out.get(1), "bert pooler_output");
-        assertClose(golden.get("bert.logits"), run(m.block(), bertInputs(), false).head(), "bert logits");
+        assertClose(
+                golden.get("bert.logits"), run(m.block(), bertInputs(), false).head(), "bert logits");
         assertEquals(ProblemType.SINGLE_LABEL_CLASSIFICATION, m.block().problemType());
     }
 
     @Test
     void robertaHiddenStatesAndLogitsMatchTransformers() throws Exception {
         var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-roberta"), manager, null);
-        assertTrue(m.report().missingKeys().isEmpty() && m.report().unexpectedKeys().isEmpty(),
+        assertTrue(
+                m.report().missingKeys().isEmpty()
+                        && m.report().unexpectedKeys().isEmpty(),
                 m.report().toString());
         NDList out = run(BlockTree.modules(m.block()).get("roberta"), robertaInputs(), false);
         assertEquals(1, out.size(), "RobertaForSequenceClassification's base has no pooler");
         assertClose(golden.get("roberta.last_hidden_state"), out.get(0), "roberta last_hidden_state");
-        assertClose(golden.get("roberta.logits"), run(m.block(), robertaInputs(), false).head(), "roberta logits");
+        assertClose(
+                golden.get("roberta.logits"),
+                run(m.block(), robertaInputs(), false).head(),
+                "roberta logits");
     }
 
     @Test
@@ -96,13 +102,21 @@ class HfParityTest {
     @Test
     void bf16AndShardedCheckpointsLoadToTheReferenceLogits() throws Exception {
         var bf = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert-bf16"), manager, null);
-        assertClose(golden.get("bert_bf16.logits"), run(bf.block(), bertInputs(), false).head(), "bf16 logits");
+        assertClose(
+                golden.get("bert_bf16.logits"),
+                run(bf.block(), bertInputs(), false).head(),
+                "bf16 logits");
         // bf16 rounding must be visible, otherwise this test could not tell a bf16 load from an f32 one
-        float shift = golden.get("bert_bf16.logits").sub(golden.get("bert.logits")).abs().max().getFloat();
+        float shift = golden.get("bert_bf16.logits")
+                .sub(golden.get("bert.logits"))
+                .abs()
+                .max()
+                .getFloat();
         assertTrue(shift > 1e-3, "bf16 rounding changed logits by only " + shift);
         var sh = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert-sharded"), manager, null);
         assertTrue(sh.report().missingKeys().isEmpty(), sh.report().toString());
-        assertClose(golden.get("bert.logits"), run(sh.block(), bertInputs(), false).head(), "sharded logits");
+        assertClose(
+                golden.get("bert.logits"), run(sh.block(), bertInputs(), false).head(), "sharded logits");
     }
 
     @Test
@@ -132,7 +146,8 @@ class HfParityTest {
 
     @Test
     void modulePathsAndStateDictKeysEqualTransformers() throws Exception {
-        JsonObject names = JsonParser.parseString(Fixtures.text("hf/module_names.json")).getAsJsonObject();
+        JsonObject names =
+                JsonParser.parseString(Fixtures.text("hf/module_names.json")).getAsJsonObject();
         for (String model : List.of("roberta", "bert")) {
             var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-" + model), manager, null);
             List<String> linear = new ArrayList<>();
@@ -142,8 +157,10 @@ class HfParityTest {
                 }
             });
             assertEquals(strings(names, model + "_linear"), linear, model + " Linear module paths");
-            assertEquals(strings(names, model + "_state_dict"), new ArrayList<>(BlockTree.parameters(m.block())
-                    .keySet()), model + " state-dict keys");
+            assertEquals(
+                    strings(names, model + "_state_dict"),
+                    new ArrayList<>(BlockTree.parameters(m.block()).keySet()),
+                    model + " state-dict keys");
         }
     }
 

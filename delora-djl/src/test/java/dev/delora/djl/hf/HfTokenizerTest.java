@@ -70,7 +70,8 @@ class HfTokenizerTest {
                 assertEquals(3, nd.size());
             }
         }
-        try (HfTokenizer tok = HfTokenizer.load(Fixtures.path("hf/tokenizer/tokenizer.json"),
+        try (HfTokenizer tok = HfTokenizer.load(
+                Fixtures.path("hf/tokenizer/tokenizer.json"),
                 new HfTokenizer.Options(max, HfTokenizer.Padding.MAX_LENGTH, true))) {
             assertBatch(GOLDEN.getAsJsonObject("pairs_max_length"), tok.encodePairs(a, b));
         }

@@ -10,9 +10,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.delora.djl.tree.BlockTree;
 import dev.delora.djl.io.Safetensors;
 import dev.delora.djl.io.SafetensorsCheckpoint;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.fixtures.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +30,8 @@ class HfWeightsTest {
 
     private static NDManager manager;
     private static Map<String, NDArray> golden;
-    private static final JsonObject INFO = JsonParser.parseString(Fixtures.text("hf/loading_info.json"))
-            .getAsJsonObject();
+    private static final JsonObject INFO =
+            JsonParser.parseString(Fixtures.text("hf/loading_info.json")).getAsJsonObject();
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -51,20 +51,35 @@ class HfWeightsTest {
     }
 
     static NDList bertInputs() {
-        return new NDList(golden.get("bert.input_ids"), golden.get("bert.attention_mask"),
-                golden.get("bert.token_type_ids"));
+        return new NDList(
+                golden.get("bert.input_ids"), golden.get("bert.attention_mask"), golden.get("bert.token_type_ids"));
     }
 
     @Test
     void aNewNumberOfLabelsReinitialisesOnlyTheHead() throws Exception {
         var m = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, 2); // checkpoint has 3 labels
-        assertEquals(java.util.List.of("classifier.weight", "classifier.bias"), m.report().missingKeys());
-        assertEquals(new ai.djl.ndarray.types.Shape(2, m.config().hiddenSize()),
-                BlockTree.parameters(m.block()).get("classifier.weight").getArray().getShape());
+        assertEquals(
+                java.util.List.of("classifier.weight", "classifier.bias"),
+                m.report().missingKeys());
+        assertEquals(
+                new ai.djl.ndarray.types.Shape(2, m.config().hiddenSize()),
+                BlockTree.parameters(m.block())
+                        .get("classifier.weight")
+                        .getArray()
+                        .getShape());
         var same = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null);
-        assertEquals(0f, BlockTree.parameters(m.block()).get("bert.pooler.dense.weight").getArray()
-                .sub(BlockTree.parameters(same.block()).get("bert.pooler.dense.weight").getArray()).abs().max()
-                .getFloat(), "everything but the head is loaded");
+        assertEquals(
+                0f,
+                BlockTree.parameters(m.block())
+                        .get("bert.pooler.dense.weight")
+                        .getArray()
+                        .sub(BlockTree.parameters(same.block())
+                                .get("bert.pooler.dense.weight")
+                                .getArray())
+                        .abs()
+                        .max()
+                        .getFloat(),
+                "everything but the head is loaded");
     }
 
     @Test
@@ -73,20 +88,28 @@ class HfWeightsTest {
         List<String> missing = new ArrayList<>(m.report().missingKeys());
         missing.sort(null);
         assertEquals(sorted(INFO, "base_into_classifier", "missing_keys"), missing);
-        assertEquals(sorted(INFO, "base_into_classifier", "unexpected_keys"), m.report().unexpectedKeys());
+        assertEquals(
+                sorted(INFO, "base_into_classifier", "unexpected_keys"),
+                m.report().unexpectedKeys());
         String msg = String.join("\n", m.report().messages());
-        assertTrue(msg.contains("Some weights of BertForSequenceClassification were not initialized from the model "
-                + "checkpoint at") && msg.contains("newly initialized: [classifier.weight, classifier.bias]"), msg);
+        assertTrue(
+                msg.contains("Some weights of BertForSequenceClassification were not initialized from the model "
+                                + "checkpoint at")
+                        && msg.contains("newly initialized: [classifier.weight, classifier.bias]"),
+                msg);
         // the encoder weights arrived under the bert. prefix
-        NDArray hidden = BlockTree.modules(m.block()).get("bert").forward(new ParameterStore(manager, false),
-                bertInputs(), false).head();
+        NDArray hidden = BlockTree.modules(m.block())
+                .get("bert")
+                .forward(new ParameterStore(manager, false), bertInputs(), false)
+                .head();
         assertTrue(golden.get("bert.last_hidden_state").sub(hidden).abs().max().getFloat() < 1e-4);
     }
 
     @Test
     void classifierCheckpointLoadsIntoBareEncoderWithUnusedHeadReported() throws Exception {
         var m = HfModels.encoder(Fixtures.dir("hf/tiny-bert"), manager);
-        assertEquals(sorted(INFO, "classifier_into_base", "missing_keys"), m.report().missingKeys());
+        assertEquals(
+                sorted(INFO, "classifier_into_base", "missing_keys"), m.report().missingKeys());
         List<String> unexpected = new ArrayList<>(m.report().unexpectedKeys());
         unexpected.sort(null);
         assertEquals(sorted(INFO, "classifier_into_base", "unexpected_keys"), unexpected);
@@ -100,17 +123,24 @@ class HfWeightsTest {
         Path src = Fixtures.dir("hf/tiny-bert");
         Map<String, NDArray> renamed = new LinkedHashMap<>();
         try (NDManager tmp = manager.newSubManager()) {
-            Safetensors.load(tmp, src.resolve("model.safetensors")).forEach((k, v) -> renamed.put(
-                    k.replace("LayerNorm.weight", "LayerNorm.gamma").replace("LayerNorm.bias", "LayerNorm.beta"), v));
+            Safetensors.load(tmp, src.resolve("model.safetensors"))
+                    .forEach((k, v) -> renamed.put(
+                            k.replace("LayerNorm.weight", "LayerNorm.gamma")
+                                    .replace("LayerNorm.bias", "LayerNorm.beta"),
+                            v));
             Safetensors.write(dir.resolve("model.safetensors"), renamed, Map.of());
         }
         Files.copy(src.resolve("config.json"), dir.resolve("config.json"));
         var m = HfModels.sequenceClassifier(dir, manager, null);
-        assertTrue(m.report().missingKeys().isEmpty() && m.report().unexpectedKeys().isEmpty(),
+        assertTrue(
+                m.report().missingKeys().isEmpty()
+                        && m.report().unexpectedKeys().isEmpty(),
                 m.report().toString());
-        assertEquals("bert.embeddings.LayerNorm.weight", m.report().renamedKeys().get(
-                "bert.embeddings.LayerNorm.gamma"));
-        NDArray logits = m.block().forward(new ParameterStore(manager, false), bertInputs(), false).head();
+        assertEquals(
+                "bert.embeddings.LayerNorm.weight", m.report().renamedKeys().get("bert.embeddings.LayerNorm.gamma"));
+        NDArray logits = m.block()
+                .forward(new ParameterStore(manager, false), bertInputs(), false)
+                .head();
         assertTrue(golden.get("bert.logits").sub(logits).abs().max().getFloat() < 1e-4);
     }
 
@@ -119,15 +149,23 @@ class HfWeightsTest {
         HfConfig cfg = HfConfig.load(Fixtures.dir("hf/tiny-bert")).withNumLabels(5);
         HfSequenceClassifier model = new HfSequenceClassifier(cfg);
         HfModels.initialize(model, cfg, manager);
-        NDArray before = BlockTree.parameters(model).get("bert.embeddings.word_embeddings.weight").getArray()
+        NDArray before = BlockTree.parameters(model)
+                .get("bert.embeddings.word_embeddings.weight")
+                .getArray()
                 .duplicate();
         try (SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(Fixtures.dir("hf/tiny-bert"))) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
                     () -> HfWeights.load(model, "BertForSequenceClassification", "bert", ckpt, manager));
-            assertTrue(e.getMessage().contains("classifier.weight") && e.getMessage().contains("(3, 32)")
-                    && e.getMessage().contains("(5, 32)"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("classifier.weight")
+                            && e.getMessage().contains("(3, 32)")
+                            && e.getMessage().contains("(5, 32)"),
+                    e.getMessage());
         }
-        NDArray after = BlockTree.parameters(model).get("bert.embeddings.word_embeddings.weight").getArray();
+        NDArray after = BlockTree.parameters(model)
+                .get("bert.embeddings.word_embeddings.weight")
+                .getArray();
         assertEquals(0f, before.sub(after).abs().max().getFloat());
     }
 }

@@ -25,14 +25,19 @@ class MiniLmTest {
 
     @Test
     void sentenceEmbeddingsMatchOnnxRuntime() throws Exception {
-        JsonObject g = JsonParser.parseString(Fixtures.text("minilm/golden.json")).getAsJsonObject();
+        JsonObject g =
+                JsonParser.parseString(Fixtures.text("minilm/golden.json")).getAsJsonObject();
         List<String> sentences = new ArrayList<>();
         g.getAsJsonArray("sentences").forEach(e -> sentences.add(e.getAsString()));
         try (NDManager manager = NDManager.newBaseManager();
                 EmbeddedModels.Embedded m = EmbeddedModels.miniLm(manager, null, 128)) {
             // only the pooler is new: the checkpoint is a bare BertModel without one
-            assertEquals(List.of("pooler.dense.weight", "pooler.dense.bias"), m.report().missingKeys());
-            assertTrue(m.report().unexpectedKeys().isEmpty(), m.report().unexpectedKeys().toString());
+            assertEquals(
+                    List.of("pooler.dense.weight", "pooler.dense.bias"),
+                    m.report().missingKeys());
+            assertTrue(
+                    m.report().unexpectedKeys().isEmpty(),
+                    m.report().unexpectedKeys().toString());
             assertEquals(6 * 16 + 5 + 2, BlockTree.parameters(m.block()).size());
 
             HfTokenizer.Batch batch = m.tokenizer().encode(sentences);
@@ -45,11 +50,17 @@ class MiniLmTest {
                 }
                 long[] actual = java.util.Arrays.copyOf(batch.inputIds()[i], expected.length);
                 assertArrayEquals(expected, actual, "ids of '" + sentences.get(i) + "'");
-                assertEquals(expected.length, java.util.Arrays.stream(batch.attentionMask()[i]).sum());
+                assertEquals(
+                        expected.length,
+                        java.util.Arrays.stream(batch.attentionMask()[i]).sum());
             }
             NDList in = batch.toNDList(manager);
-            NDArray hidden = m.block().forward(new ParameterStore(manager, false), in, false).head();
-            NDArray mask = in.get(1).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).expandDims(2);
+            NDArray hidden = m.block()
+                    .forward(new ParameterStore(manager, false), in, false)
+                    .head();
+            NDArray mask = in.get(1)
+                    .toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                    .expandDims(2);
             NDArray pooled = hidden.mul(mask).sum(new int[] {1}).div(mask.sum(new int[] {1}));
             NDArray emb = pooled.normalize(2, 1);
             JsonArray gold = g.getAsJsonArray("embeddings");
@@ -78,18 +89,35 @@ class MiniLmTest {
     void classificationVariantGetsANewHeadAndReportsIt() throws Exception {
         try (NDManager manager = NDManager.newBaseManager();
                 EmbeddedModels.Embedded m = EmbeddedModels.miniLm(manager, 3, 64)) {
-            assertEquals(List.of("bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight",
-                    "classifier.bias"), m.report().missingKeys());
+            assertEquals(
+                    List.of(
+                            "bert.pooler.dense.weight",
+                            "bert.pooler.dense.bias",
+                            "classifier.weight",
+                            "classifier.bias"),
+                    m.report().missingKeys());
             assertTrue(m.report().messages().get(0).contains("newly initialized"));
             HfSequenceClassifier c = (HfSequenceClassifier) m.block();
-            NDArray logits = c.forward(new ParameterStore(manager, false),
-                    m.tokenizer().encode(List.of("a test", "another one here")).toNDList(manager), false).head();
+            NDArray logits = c.forward(
+                            new ParameterStore(manager, false),
+                            m.tokenizer()
+                                    .encode(List.of("a test", "another one here"))
+                                    .toNDList(manager),
+                            false)
+                    .head();
             assertArrayEquals(new long[] {2, 3}, logits.getShape().getShape());
             // transformers' init: normal(0, 0.02) weights, zero bias
             NDArray w = BlockTree.parameters(c).get("classifier.weight").getArray();
             float std = w.sub(w.mean()).pow(2).mean().sqrt().getFloat();
             assertEquals(0.02, std, 0.006);
-            assertEquals(0f, BlockTree.parameters(c).get("classifier.bias").getArray().abs().sum().getFloat());
+            assertEquals(
+                    0f,
+                    BlockTree.parameters(c)
+                            .get("classifier.bias")
+                            .getArray()
+                            .abs()
+                            .sum()
+                            .getFloat());
         }
     }
 }

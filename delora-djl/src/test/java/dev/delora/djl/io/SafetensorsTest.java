@@ -47,7 +47,8 @@ class SafetensorsTest {
             NDArray a = t.get(k);
             assertEquals(k.equals("f64") ? DataType.FLOAT64 : DataType.FLOAT32, a.getDataType(), k);
             // bit-exact: torch's .float() of the same half values
-            assertArrayEquals(f32.get(k).toFloatArray(), a.toType(DataType.FLOAT32, false).toFloatArray(), k);
+            assertArrayEquals(
+                    f32.get(k).toFloatArray(), a.toType(DataType.FLOAT32, false).toFloatArray(), k);
         }
         assertEquals(65504f, t.get("f16").getFloat(1, 0));
         assertEquals((float) Math.pow(2, -14) * -1, t.get("f16").getFloat(1, 1));
@@ -84,12 +85,15 @@ class SafetensorsTest {
         Path f = dir.resolve("x.safetensors");
         Safetensors.write(f, in, Map.of("who", "test"));
         byte[] bytes = Files.readAllBytes(f);
-        long headerLen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long headerLen =
+                ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         assertEquals(0, headerLen % 8, "header padded to a multiple of 8");
         String header = new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8);
         assertTrue(header.startsWith("{\"__metadata__\":{\"format\":\"pt\",\"who\":\"test\"},\"a.ids\""), header);
-        assertTrue(header.indexOf("\"d\"") < header.indexOf("\"m.flag\"")
-                && header.indexOf("\"m.flag\"") < header.indexOf("\"z.weight\""), "sorted keys: " + header);
+        assertTrue(
+                header.indexOf("\"d\"") < header.indexOf("\"m.flag\"")
+                        && header.indexOf("\"m.flag\"") < header.indexOf("\"z.weight\""),
+                "sorted keys: " + header);
         Map<String, NDArray> out = Safetensors.load(manager, f);
         assertEquals(List.of("a.ids", "d", "m.flag", "z.weight"), List.copyOf(out.keySet()));
         for (String k : in.keySet()) {
@@ -110,7 +114,9 @@ class SafetensorsTest {
     }
 
     static String error(Path f) {
-        Exception e = assertThrows(Safetensors.SafetensorsException.class, () -> Safetensors.open(f).close());
+        Exception e = assertThrows(
+                Safetensors.SafetensorsException.class,
+                () -> Safetensors.open(f).close());
         assertTrue(e.getMessage().startsWith(f.toString()), "message names the file: " + e.getMessage());
         return e.getMessage();
     }
@@ -125,8 +131,11 @@ class SafetensorsTest {
         String m = error(file(dir, ok.replace("F32", "F8_E4M3"), 8));
         assertTrue(m.contains("unknown dtype 'F8_E4M3'") && m.contains("'a'"), m);
         // overlapping ranges
-        m = error(file(dir, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12));
+        m = error(file(
+                dir,
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                        + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                12));
         assertTrue(m.contains("overlap") && m.contains("'a'") && m.contains("'b'"), m);
         // size inconsistent with shape
         m = error(file(dir, ok.replace("[2]", "[3]"), 8));
@@ -135,7 +144,12 @@ class SafetensorsTest {
         assertTrue(error(file(dir, ok.replace("[0,8]", "[8,0]"), 8)).contains("begin <= end"));
         // header length larger than the file
         Path f = Files.createTempFile(dir, "short", ".safetensors");
-        Files.write(f, ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).array());
+        Files.write(
+                f,
+                ByteBuffer.allocate(12)
+                        .order(ByteOrder.LITTLE_ENDIAN)
+                        .putLong(1000)
+                        .array());
         assertTrue(error(f).contains("header length 1000"));
         // shorter than 8 bytes
         Path tiny = Files.createTempFile(dir, "tiny", ".safetensors");

@@ -1,7 +1,5 @@
 package dev.delora.djl.peft;
 
-import dev.delora.djl.tree.BlockTree;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -25,6 +23,7 @@ import dev.delora.core.delora.DeloraConfig;
 import dev.delora.core.delora.DeloraInit;
 import dev.delora.core.lora.LoraConfig;
 import dev.delora.core.lora.LoraInit;
+import dev.delora.djl.tree.BlockTree;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -48,23 +47,37 @@ class AdaptedModelTest {
     }
 
     private static LoraConfig randomLora(String... targets) {
-        return LoraConfig.builder().r(2).loraAlpha(4).initLoraWeights(LoraInit.RANDOM).targetModules(targets).build();
+        return LoraConfig.builder()
+                .r(2)
+                .loraAlpha(4)
+                .initLoraWeights(LoraInit.RANDOM)
+                .targetModules(targets)
+                .build();
     }
 
     private static DeloraConfig randomDelora(String... targets) {
-        return DeloraConfig.builder().r(2).deloraLambda(3).init(DeloraInit.RANDOM).targetModules(targets).build();
+        return DeloraConfig.builder()
+                .r(2)
+                .deloraLambda(3)
+                .init(DeloraInit.RANDOM)
+                .targetModules(targets)
+                .build();
     }
 
     @Test
     void injectionIntoAttentionBlockReachesTheFieldsItCalls() {
-        ScaledDotProductAttentionBlock attention =
-                ScaledDotProductAttentionBlock.builder().setEmbeddingSize(8).setHeadCount(2).build();
+        ScaledDotProductAttentionBlock attention = ScaledDotProductAttentionBlock.builder()
+                .setEmbeddingSize(8)
+                .setHeadCount(2)
+                .build();
         attention.initialize(manager, DataType.FLOAT32, new Shape(2, 5, 8));
         NDArray x = manager.randomNormal(new Shape(2, 5, 8));
         NDArray before = TestModels.forward(attention, manager, x);
 
         AdaptedModel peft = AdaptedModel.inject(attention, randomLora("queryProjection", "valueProjection"));
-        assertEquals(List.of("queryProjection", "valueProjection"), List.copyOf(peft.adaptedModules().keySet()));
+        assertEquals(
+                List.of("queryProjection", "valueProjection"),
+                List.copyOf(peft.adaptedModules().keySet()));
         assertInstanceOf(AdaptedLinear.class, BlockTree.modules(attention).get("queryProjection"));
         NDArray adapted = TestModels.forward(attention, manager, x);
         assertTrue(TestModels.maxAbsDiff(before, adapted) > 1e-3, "the swapped fields must really be called");
@@ -81,8 +94,8 @@ class AdaptedModelTest {
         NDArray x = manager.randomNormal(new Shape(3, 5));
         NDArray before = TestModels.forward(tower, manager, x);
         AdaptedModel peft = AdaptedModel.inject(tower, randomDelora("gate"));
-        assertInstanceOf(AdaptedLinear.class, tower.gate);
-        assertSame(tower.gate, tower.getChildren().get("02gate"));
+        assertInstanceOf(AdaptedLinear.class, tower.gate());
+        assertSame(tower.gate(), tower.getChildren().get("02gate"));
         assertTrue(TestModels.maxAbsDiff(before, TestModels.forward(tower, manager, x)) > 1e-4);
 
         SequentialBlock mlp = TestModels.mlp(manager, 5);
@@ -94,17 +107,29 @@ class AdaptedModelTest {
 
     @Test
     void mergedForwardEqualsAdaptedAndUnmergeRestoresWeights() {
-        for (AdapterConfig config : List.<AdapterConfig>of(randomLora("01Linear", "03Linear"),
+        for (AdapterConfig config : List.<AdapterConfig>of(
+                randomLora("01Linear", "03Linear"),
                 randomDelora("01Linear", "03Linear"),
-                DeloraConfig.builder().r(2).deloraLambda(3).init(DeloraInit.PAPER).targetModules("01Linear").build())) {
+                DeloraConfig.builder()
+                        .r(2)
+                        .deloraLambda(3)
+                        .init(DeloraInit.PAPER)
+                        .targetModules("01Linear")
+                        .build())) {
             SequentialBlock mlp = TestModels.mlp(manager, 6);
             NDArray x = manager.randomNormal(new Shape(4, 6));
             Map<String, float[]> original = TestModels.snapshot(mlp);
             AdaptedModel peft = AdaptedModel.inject(mlp, config);
             if (config instanceof DeloraConfig d && d.init() == DeloraInit.PAPER) {
                 // give the paper-mode adapter a non-zero ΔW by moving A away from its frozen copy
-                peft.adaptedModules().get("01Linear").adapters().get("default").parameters().get("delora_A")
-                        .getArray().addi(0.3f);
+                peft.adaptedModules()
+                        .get("01Linear")
+                        .adapters()
+                        .get("default")
+                        .parameters()
+                        .get("delora_A")
+                        .getArray()
+                        .addi(0.3f);
             }
             NDArray adapted = TestModels.forward(mlp, manager, x);
             peft.merge();
@@ -132,7 +157,13 @@ class AdaptedModelTest {
         AdaptedModel peft = AdaptedModel.inject(mlp, randomDelora("01Linear", "03Linear"));
         Map<String, float[]> before = TestModels.snapshot(mlp);
         // the second module fails after the first one has merged: the first must be rolled back
-        peft.adaptedModules().get("03Linear").adapters().get("default").parameters().get("delora_lambda").getArray()
+        peft.adaptedModules()
+                .get("03Linear")
+                .adapters()
+                .get("default")
+                .parameters()
+                .get("delora_lambda")
+                .getArray()
                 .set(new ai.djl.ndarray.index.NDIndex(0), Float.NaN);
         IllegalStateException e = assertThrows(IllegalStateException.class, peft::merge);
         assertTrue(e.getMessage().contains("NaN/Inf"), e.getMessage());
@@ -148,8 +179,14 @@ class AdaptedModelTest {
 
         // finite factors whose product overflows float32 are refused too
         SequentialBlock other = TestModels.mlp(manager, 6);
-        AdaptedModel lora = AdaptedModel.inject(other, LoraConfig.builder().r(2).targetModules("01Linear").build());
-        lora.adaptedModules().get("01Linear").adapters().get("default").parameters().values()
+        AdaptedModel lora = AdaptedModel.inject(
+                other, LoraConfig.builder().r(2).targetModules("01Linear").build());
+        lora.adaptedModules()
+                .get("01Linear")
+                .adapters()
+                .get("default")
+                .parameters()
+                .values()
                 .forEach(p -> p.getArray().set(new ai.djl.ndarray.index.NDIndex(":"), 1e25f));
         e = assertThrows(IllegalStateException.class, lora::merge);
         assertTrue(e.getMessage().contains("NaN/Inf"), e.getMessage());
@@ -165,7 +202,9 @@ class AdaptedModelTest {
         NDArray first = TestModels.forward(mlp, manager, x);
         peft.addAdapter("second", randomDelora("01Linear", "03Linear"));
         assertEquals("default", peft.activeAdapter());
-        assertEquals(0f, TestModels.maxAbsDiff(first, TestModels.forward(mlp, manager, x)),
+        assertEquals(
+                0f,
+                TestModels.maxAbsDiff(first, TestModels.forward(mlp, manager, x)),
                 "a new adapter is inactive until set");
         assertThrows(IllegalArgumentException.class, () -> peft.addAdapter("second", randomLora("01Linear")));
 
@@ -174,7 +213,8 @@ class AdaptedModelTest {
         assertTrue(TestModels.maxAbsDiff(first, second) > 1e-4);
         // only the active adapter trains
         assertTrue(BlockTree.parameters(mlp).get("01Linear.delora_A.second").requiresGradient());
-        assertFalse(BlockTree.parameters(mlp).get("01Linear.lora_A.default.weight").requiresGradient());
+        assertFalse(
+                BlockTree.parameters(mlp).get("01Linear.lora_A.default.weight").requiresGradient());
 
         try (AutoCloseable off = peft.disableAdapters()) {
             assertEquals(0f, TestModels.maxAbsDiff(base, TestModels.forward(mlp, manager, x)));
@@ -195,26 +235,37 @@ class AdaptedModelTest {
         List<Block> children = mlp.getChildren().values();
         Map<String, float[]> params = TestModels.snapshot(mlp);
 
-        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
-                () -> AdaptedModel.inject(mlp, randomLora("query")));
+        IllegalArgumentException none =
+                assertThrows(IllegalArgumentException.class, () -> AdaptedModel.inject(mlp, randomLora("query")));
         assertTrue(none.getMessage().contains("[01Linear, 03Linear]"), none.getMessage());
 
-        IllegalArgumentException notLinear = assertThrows(IllegalArgumentException.class,
-                () -> AdaptedModel.inject(mlp, randomLora("01Linear", "LambdaBlock")));
-        assertTrue(notLinear.getMessage().contains("LambdaBlock") && notLinear.getMessage().contains("ai.djl.nn."),
+        IllegalArgumentException notLinear = assertThrows(
+                IllegalArgumentException.class, () -> AdaptedModel.inject(mlp, randomLora("01Linear", "LambdaBlock")));
+        assertTrue(
+                notLinear.getMessage().contains("LambdaBlock")
+                        && notLinear.getMessage().contains("ai.djl.nn."),
                 notLinear.getMessage());
 
-        IllegalArgumentException save = assertThrows(IllegalArgumentException.class, () -> AdaptedModel.inject(mlp,
-                LoraConfig.builder().targetModules("01Linear").modulesToSave("classifier").build()));
+        IllegalArgumentException save = assertThrows(
+                IllegalArgumentException.class,
+                () -> AdaptedModel.inject(
+                        mlp,
+                        LoraConfig.builder()
+                                .targetModules("01Linear")
+                                .modulesToSave("classifier")
+                                .build()));
         assertTrue(save.getMessage().contains("classifier"), save.getMessage());
 
         assertEquals(children, mlp.getChildren().values());
         assertEquals(params.keySet(), TestModels.snapshot(mlp).keySet());
-        assertTrue(BlockTree.parameters(mlp).values().stream().allMatch(p -> p.requiresGradient()),
+        assertTrue(
+                BlockTree.parameters(mlp).values().stream().allMatch(p -> p.requiresGradient()),
                 "a failed injection must not freeze anything");
 
         AdaptedModel.inject(mlp, randomLora("01Linear"));
-        assertThrows(IllegalStateException.class, () -> AdaptedModel.inject(mlp, randomLora("03Linear")),
+        assertThrows(
+                IllegalStateException.class,
+                () -> AdaptedModel.inject(mlp, randomLora("03Linear")),
                 "injecting into an adapted model must go through addAdapter");
     }
 
@@ -226,12 +277,16 @@ class AdaptedModelTest {
             }
         }
         final class Holder extends ai.djl.nn.AbstractBlock {
-            final Linear plain = addChildBlock("plain", Linear.builder().setUnits(6).build());
+            final Linear plain =
+                    addChildBlock("plain", Linear.builder().setUnits(6).build());
             Special special = addChildBlock("special", new Special());
 
             @Override
-            protected ai.djl.ndarray.NDList forwardInternal(ai.djl.training.ParameterStore ps,
-                    ai.djl.ndarray.NDList in, boolean t, ai.djl.util.PairList<String, Object> p) {
+            protected ai.djl.ndarray.NDList forwardInternal(
+                    ai.djl.training.ParameterStore ps,
+                    ai.djl.ndarray.NDList in,
+                    boolean t,
+                    ai.djl.util.PairList<String, Object> p) {
                 return special.forward(ps, plain.forward(ps, in, t, p), t, p);
             }
 
@@ -251,18 +306,24 @@ class AdaptedModelTest {
         assertThrows(IllegalStateException.class, () -> AdaptedModel.inject(holder, randomLora("special")));
         assertFalse(holder.getChildren().values().stream().anyMatch(b -> b instanceof AdaptedLinear));
         // the final field cannot be rewired either, and nothing else was swapped meanwhile
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> AdaptedModel.inject(holder, randomLora("plain")));
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> AdaptedModel.inject(holder, randomLora("plain")));
         assertTrue(e.getMessage().contains("final"), e.getMessage());
-        assertNotSame(AdaptedLinear.class, holder.getChildren().get(0).getValue().getClass());
+        assertNotSame(
+                AdaptedLinear.class, holder.getChildren().get(0).getValue().getClass());
     }
 
     @Test
     void trainableReportCountsAdapterAndSavedModules() {
         SequentialBlock mlp = TestModels.mlp(manager, 6); // 6→8 (56 params), 8→3 (27 params)
-        AdaptedModel peft = AdaptedModel.inject(mlp,
-                LoraConfig.builder().r(2).targetModules("01Linear").modulesToSave("03Linear").build());
-        ParameterCounts report = peft.parameterCounts();
+        AdaptedModel peft = AdaptedModel.inject(
+                mlp,
+                LoraConfig.builder()
+                        .r(2)
+                        .targetModules("01Linear")
+                        .modulesToSave("03Linear")
+                        .build());
+        ParameterCounts report = ParameterCounts.of(peft);
         long lora = 2 * (6 + 8);
         assertEquals(lora + 27, report.trainable());
         assertEquals(56 + 27 + lora, report.total());
@@ -270,6 +331,7 @@ class AdaptedModelTest {
         assertEquals("trainable params: 55 || all params: 111 || trainable%: 49.5495", report.toString());
         assertArrayEquals(new boolean[] {false, false}, new boolean[] {
             BlockTree.parameters(mlp).get("01Linear.weight").requiresGradient(),
-            BlockTree.parameters(mlp).get("01Linear.bias").requiresGradient()});
+            BlockTree.parameters(mlp).get("01Linear.bias").requiresGradient()
+        });
     }
 }

@@ -1,7 +1,5 @@
 package dev.delora.djl.peft;
 
-import dev.delora.djl.tree.BlockTree;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,6 +23,7 @@ import dev.delora.core.delora.DeloraAdapter;
 import dev.delora.core.delora.DeloraConfig;
 import dev.delora.core.delora.DeloraInit;
 import dev.delora.core.lora.LoraConfig;
+import dev.delora.djl.tree.BlockTree;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -34,13 +33,23 @@ class AdapterTrainingTest {
 
     @Test
     void loraTrainsOnlyAdapterAndHead() {
-        train(LoraConfig.builder().r(4).loraAlpha(8).targetModules("01Linear").modulesToSave("03Linear").build());
+        train(LoraConfig.builder()
+                .r(4)
+                .loraAlpha(8)
+                .targetModules("01Linear")
+                .modulesToSave("03Linear")
+                .build());
     }
 
     @Test
     void deloraPaperModeTrainsAndKeepsFrozenCopies() {
-        train(DeloraConfig.builder().r(4).deloraLambda(2).init(DeloraInit.PAPER).targetModules("01Linear")
-                .modulesToSave("03Linear").build());
+        train(DeloraConfig.builder()
+                .r(4)
+                .deloraLambda(2)
+                .init(DeloraInit.PAPER)
+                .targetModules("01Linear")
+                .modulesToSave("03Linear")
+                .build());
     }
 
     private void train(AdapterConfig config) {
@@ -52,19 +61,25 @@ class AdapterTrainingTest {
             // a learnable target: the same network with a low-rank change of its first layer
             NDArray x = data.randomNormal(new Shape(64, 6));
             NDArray w1 = BlockTree.parameters(mlp).get("01Linear.weight").getArray();
-            NDArray shift = data.randomNormal(new Shape(8, 1)).matMul(data.randomNormal(new Shape(1, 6))).mul(0.5f);
+            NDArray shift = data.randomNormal(new Shape(8, 1))
+                    .matMul(data.randomNormal(new Shape(1, 6)))
+                    .mul(0.5f);
             w1.addi(shift);
             NDArray y = TestModels.forward(mlp, data, x).duplicate();
             w1.subi(shift);
 
             AdaptedModel peft = AdaptedModel.inject(mlp, config);
             Map<String, float[]> before = TestModels.snapshot(mlp);
-            LinearAdapter adapter = peft.adaptedModules().get("01Linear").adapters().get("default");
+            LinearAdapter adapter =
+                    peft.adaptedModules().get("01Linear").adapters().get("default");
             Map<String, NDArray> buffersBefore = adapter.buffers();
-            List<float[]> buffers0 = buffersBefore.values().stream().map(NDArray::toFloatArray).toList();
+            List<float[]> buffers0 =
+                    buffersBefore.values().stream().map(NDArray::toFloatArray).toList();
 
             DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.l2Loss())
-                    .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(0.02f)).build());
+                    .optOptimizer(Optimizer.adam()
+                            .optLearningRateTracker(Tracker.fixed(0.02f))
+                            .build());
             float first = Float.NaN;
             float last = Float.NaN;
             try (Trainer trainer = model.newTrainer(cfg)) {
@@ -97,9 +112,12 @@ class AdapterTrainingTest {
                     assertArrayEquals(e.getValue(), after.get(key), key + " must stay bit-identical");
                 }
             }
-            List<float[]> buffers1 = adapter.buffers().values().stream().map(NDArray::toFloatArray).toList();
+            List<float[]> buffers1 = adapter.buffers().values().stream()
+                    .map(NDArray::toFloatArray)
+                    .toList();
             for (int i = 0; i < buffers0.size(); i++) {
-                assertArrayEquals(buffers0.get(i), buffers1.get(i), "adapter buffers (w_norm, frozen C/D) must not move");
+                assertArrayEquals(
+                        buffers0.get(i), buffers1.get(i), "adapter buffers (w_norm, frozen C/D) must not move");
             }
             if (adapter instanceof DeloraAdapter d && d.hasFrozenCopies()) {
                 NDArray a = adapter.parameters().get(DeloraAdapter.A).getArray();

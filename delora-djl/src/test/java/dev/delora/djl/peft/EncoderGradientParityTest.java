@@ -1,9 +1,5 @@
 package dev.delora.djl.peft;
 
-import dev.delora.djl.persist.PeftAdapters;
-
-import dev.delora.djl.tree.BlockTree;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +19,8 @@ import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.io.Safetensors;
 import dev.delora.djl.io.SafetensorsCheckpoint;
+import dev.delora.djl.persist.PeftAdapters;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.fixtures.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,13 +52,23 @@ class EncoderGradientParityTest {
             Map<String, Float> worst = new TreeMap<>();
             try (NDManager step = manager.newSubManager();
                     GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDList in = new NDList(inputs.get("input_ids").duplicate(), inputs.get("attention_mask").duplicate());
+                NDList in = new NDList(
+                        inputs.get("input_ids").duplicate(),
+                        inputs.get("attention_mask").duplicate());
                 in.attach(step);
-                NDArray logits = block.forward(new ParameterStore(step, false), in, true).head();
+                NDArray logits =
+                        block.forward(new ParameterStore(step, false), in, true).head();
                 // one-hot labels as a libtorch-owned copy: autograd keeps the other factor of a product
-                NDArray oneHot = step.create(LABELS).toType(DataType.INT64, false)
-                        .oneHot(3).toType(DataType.FLOAT32, false).duplicate();
-                NDArray loss = logits.logSoftmax(-1).mul(oneHot).sum(new int[] {1}).neg().mean();
+                NDArray oneHot = step.create(LABELS)
+                        .toType(DataType.INT64, false)
+                        .oneHot(3)
+                        .toType(DataType.FLOAT32, false)
+                        .duplicate();
+                NDArray loss = logits.logSoftmax(-1)
+                        .mul(oneHot)
+                        .sum(new int[] {1})
+                        .neg()
+                        .mean();
                 float expectedLoss = golden.get(kind + "/loss").getFloat(0);
                 assertEquals(expectedLoss, loss.getFloat(), 1e-5 * Math.max(1, Math.abs(expectedLoss)), "loss");
                 gc.backward(loss);
@@ -81,7 +89,11 @@ class EncoderGradientParityTest {
                     worst.put(name, actual.sub(expected).abs().max().getFloat() / scale);
                     compared++;
                 }
-                assertEquals(params.values().stream().filter(Parameter::requiresGradient).count(), compared,
+                assertEquals(
+                        params.values().stream()
+                                .filter(Parameter::requiresGradient)
+                                .count(),
+                        compared,
                         "every trainable tensor has a golden gradient");
             }
             worst.forEach((name, rel) -> assertTrue(rel < 1e-4f, name + ": max |Δgrad| / max |grad| = " + rel));
@@ -90,7 +102,8 @@ class EncoderGradientParityTest {
 
     /** The fixture's base with every dropout at 0, so a training-mode forward is deterministic. */
     private static HfSequenceClassifier withoutDropout(Path folder, NDManager manager) throws Exception {
-        JsonObject json = JsonParser.parseString(Files.readString(folder.resolve("config.json"))).getAsJsonObject();
+        JsonObject json = JsonParser.parseString(Files.readString(folder.resolve("config.json")))
+                .getAsJsonObject();
         json.addProperty("hidden_dropout_prob", 0.0);
         json.addProperty("attention_probs_dropout_prob", 0.0);
         HfConfig cfg = HfConfig.fromJson(json);

@@ -1,6 +1,5 @@
 package dev.delora.djl.peft;
 
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,17 +41,29 @@ class LoraConversionTest {
     @Test
     void soraPruningGivesTheGatedOutputsWithSmallerRanks() {
         SequentialBlock mlp = TestModels.mlp(manager, 6);
-        AdaptedModel peft = AdaptedModel.inject(mlp,
-                SoraConfig.builder().r(4).loraAlpha(8).targetModules("01Linear", "03Linear").build());
+        AdaptedModel peft = AdaptedModel.inject(
+                mlp,
+                SoraConfig.builder()
+                        .r(4)
+                        .loraAlpha(8)
+                        .targetModules("01Linear", "03Linear")
+                        .build());
         // train-like state: non-zero B, some gates driven to exactly zero by the proximal step
         for (AdaptedLinear m : peft.adaptedModules().values()) {
             SoraAdapter a = (SoraAdapter) m.adapters().get("default");
-            a.parameters().get(SoraAdapter.B).getArray().set(new NDIndex(":"),
-                    manager.randomNormal(a.parameters().get(SoraAdapter.B).getArray().getShape()));
+            a.parameters()
+                    .get(SoraAdapter.B)
+                    .getArray()
+                    .set(
+                            new NDIndex(":"),
+                            manager.randomNormal(
+                                    a.parameters().get(SoraAdapter.B).getArray().getShape()));
         }
-        SoraAdapter first = (SoraAdapter) peft.adaptedModules().get("01Linear").adapters().get("default");
+        SoraAdapter first =
+                (SoraAdapter) peft.adaptedModules().get("01Linear").adapters().get("default");
         first.gate().getArray().set(new NDIndex("0, 1:3"), 0f);
-        SoraAdapter second = (SoraAdapter) peft.adaptedModules().get("03Linear").adapters().get("default");
+        SoraAdapter second =
+                (SoraAdapter) peft.adaptedModules().get("03Linear").adapters().get("default");
         second.gate().getArray().set(new NDIndex("0, :"), 0f);
 
         NDArray x = manager.randomNormal(new Shape(5, 6));
@@ -65,17 +76,29 @@ class LoraConversionTest {
         assertEquals(2 * (6 + 8) + (8 + 3), c.parametersAfter());
         assertEquals("LORA", peft.adapters().get("default").peftType());
         assertEquals(2, c.config().rankFor("01Linear"));
-        assertInstanceOf(LoraAdapter.class, peft.adaptedModules().get("01Linear").adapters().get("default"));
+        assertInstanceOf(
+                LoraAdapter.class,
+                peft.adaptedModules().get("01Linear").adapters().get("default"));
     }
 
     @Test
     void deloraConvertsExactlyInBothModes() {
         for (DeloraInit init : List.of(DeloraInit.PAPER, DeloraInit.RANDOM)) {
-            AdapterConfig config = DeloraConfig.builder().r(2).deloraLambda(5).init(init).targetModules("01Linear")
+            AdapterConfig config = DeloraConfig.builder()
+                    .r(2)
+                    .deloraLambda(5)
+                    .init(init)
+                    .targetModules("01Linear")
                     .build();
             SequentialBlock mlp = TestModels.mlp(manager, 6);
             AdaptedModel peft = AdaptedModel.inject(mlp, config);
-            peft.adaptedModules().get("01Linear").adapters().get("default").parameters().get("delora_B").getArray()
+            peft.adaptedModules()
+                    .get("01Linear")
+                    .adapters()
+                    .get("default")
+                    .parameters()
+                    .get("delora_B")
+                    .getArray()
                     .addi(0.5f);
             NDArray x = manager.randomNormal(new Shape(5, 6));
             NDArray before = TestModels.forward(mlp, manager, x);

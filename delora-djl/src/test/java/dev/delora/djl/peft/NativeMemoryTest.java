@@ -31,9 +31,22 @@ class NativeMemoryTest {
     @Test
     void stepsOfEveryMethodLeaveTheModelManagerAlone() {
         List<AdapterConfig> configs = List.of(
-                LoraConfig.builder().r(2).loraDropout(0.1f).targetModules("01Linear").build(),
-                DeloraConfig.builder().r(2).init(DeloraInit.PAPER).moduleDropout(0.1f).targetModules("01Linear").build(),
-                DeloraConfig.builder().r(2).init(DeloraInit.ZERO_B).targetModules("01Linear").build(),
+                LoraConfig.builder()
+                        .r(2)
+                        .loraDropout(0.1f)
+                        .targetModules("01Linear")
+                        .build(),
+                DeloraConfig.builder()
+                        .r(2)
+                        .init(DeloraInit.PAPER)
+                        .moduleDropout(0.1f)
+                        .targetModules("01Linear")
+                        .build(),
+                DeloraConfig.builder()
+                        .r(2)
+                        .init(DeloraInit.ZERO_B)
+                        .targetModules("01Linear")
+                        .build(),
                 LoraXsConfig.builder().r(2).targetModules("01Linear").build(),
                 SoraConfig.builder().r(2).targetModules("01Linear").build());
         for (AdapterConfig config : configs) {
@@ -49,7 +62,8 @@ class NativeMemoryTest {
                     try (NDManager stepManager = NDManager.newBaseManager();
                             GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray x = stepManager.randomNormal(new Shape(4, 6));
-                        NDArray y = mlp.forward(new ParameterStore(stepManager, false), new NDList(x), true).head();
+                        NDArray y = mlp.forward(new ParameterStore(stepManager, false), new NDList(x), true)
+                                .head();
                         gc.backward(y.square().mean());
                     }
                 }
@@ -58,7 +72,8 @@ class NativeMemoryTest {
                     peft.merge();
                     peft.unmerge();
                 }
-                assertEquals(warm, resources(model), config.peftType() + " merging leaks arrays into the model's manager");
+                assertEquals(
+                        warm, resources(model), config.peftType() + " merging leaks arrays into the model's manager");
             }
         }
     }

@@ -29,28 +29,57 @@ class RobertaBaseParameterCountTest {
     @Test
     void countsMatchThePublishedValues() {
         Engine.getInstance().setRandomSeed(0);
-        HfConfig base = new HfConfig("roberta", 50265, 768, 12, 12, 3072, "gelu", 0.1f, 0.1f, 514, 1, 0.02f, 1e-5f, 1,
-                null, 2, null);
+        HfConfig base = new HfConfig(
+                "roberta", 50265, 768, 12, 12, 3072, "gelu", 0.1f, 0.1f, 514, 1, 0.02f, 1e-5f, 1, null, 2, null);
         try (NDManager manager = NDManager.newBaseManager()) {
             HfSequenceClassifier model = new HfSequenceClassifier(base);
             HfModels.initialize(model, base, manager);
-            check(model, LoraConfig.builder().r(8).targetModules("query", "value").build(), 294_912L, false);
-            check(model, LoraConfig.builder().r(8).targetModules("query", "value").modulesToSave("classifier").build(),
-                    294_912L + HEAD, true);
-            check(model, DeloraConfig.builder().r(8).init(DeloraInit.PAPER).targetModules("query", "value").build(),
-                    294_936L, false);
+            check(
+                    model,
+                    LoraConfig.builder().r(8).targetModules("query", "value").build(),
+                    294_912L,
+                    false);
+            check(
+                    model,
+                    LoraConfig.builder()
+                            .r(8)
+                            .targetModules("query", "value")
+                            .modulesToSave("classifier")
+                            .build(),
+                    294_912L + HEAD,
+                    true);
+            check(
+                    model,
+                    DeloraConfig.builder()
+                            .r(8)
+                            .init(DeloraInit.PAPER)
+                            .targetModules("query", "value")
+                            .build(),
+                    294_936L,
+                    false);
             for (int r : new int[] {4, 25}) {
                 // counts do not depend on SVD accuracy: one power iteration keeps the 24 decompositions cheap
-                check(model, LoraXsConfig.builder().r(r).svd(RandomizedSvd.Options.of(r).withPowerIterations(1))
-                        .targetModules("query", "value").build(), 24L * r * r, false);
+                check(
+                        model,
+                        LoraXsConfig.builder()
+                                .r(r)
+                                .svd(RandomizedSvd.Options.of(r).withPowerIterations(1))
+                                .targetModules("query", "value")
+                                .build(),
+                        24L * r * r,
+                        false);
             }
-            check(model, SoraConfig.builder().r(8).targetModules("query", "value").build(), 294_912L + 24 * 8, false);
+            check(
+                    model,
+                    SoraConfig.builder().r(8).targetModules("query", "value").build(),
+                    294_912L + 24 * 8,
+                    false);
         }
     }
 
     private static void check(HfSequenceClassifier model, AdapterConfig config, long trainable, boolean withHead) {
         AdaptedModel peft = AdaptedModel.inject(model, config);
-        ParameterCounts report = peft.parameterCounts();
+        ParameterCounts report = ParameterCounts.of(peft);
         assertEquals(trainable, report.trainable(), config.toString());
         long adapterScalars = withHead ? trainable - HEAD : trainable;
         assertEquals(ROBERTA_BASE_SEQ_CLS + adapterScalars, report.total(), "all params = model + adapter");

@@ -1,7 +1,5 @@
 package dev.delora.djl.peft;
 
-import dev.delora.djl.tree.BlockTree;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -15,6 +13,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.delora.djl.tree.BlockTree;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -35,16 +34,36 @@ public final class TestModels {
 
     /** A user-written block that calls its sub-blocks through fields, like DJL's own transformer blocks. */
     public static final class TwoTower extends AbstractBlock {
-        public Linear proj;
-        public Linear gate;
+        private Linear proj;
+        private Linear gate;
+
+        /**
+         * Returns the projection, as the field the forward pass calls.
+         *
+         * @return the block
+         */
+        public Linear proj() {
+            return proj;
+        }
+
+        /**
+         * Returns the gate, as the field the forward pass calls.
+         *
+         * @return the block
+         */
+        public Linear gate() {
+            return gate;
+        }
 
         public TwoTower() {
             proj = addChildBlock("proj", Linear.builder().setUnits(6).build());
-            gate = addChildBlock("gate", Linear.builder().setUnits(6).optBias(false).build());
+            gate = addChildBlock(
+                    "gate", Linear.builder().setUnits(6).optBias(false).build());
         }
 
         @Override
-        protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> p) {
+        protected NDList forwardInternal(
+                ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> p) {
             NDArray a = proj.forward(ps, inputs, training, p).head();
             NDArray g = gate.forward(ps, inputs, training, p).head();
             return new NDList(a.mul(g.getNDArrayInternal().sigmoid()));
@@ -63,7 +82,8 @@ public final class TestModels {
     }
 
     public static NDArray forward(Block block, NDManager manager, NDArray... inputs) {
-        return block.forward(new ParameterStore(manager, false), new NDList(inputs), false).head();
+        return block.forward(new ParameterStore(manager, false), new NDList(inputs), false)
+                .head();
     }
 
     /** Copies every parameter's values, by state-dict key. */

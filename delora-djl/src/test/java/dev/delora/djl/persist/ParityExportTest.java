@@ -1,8 +1,5 @@
 package dev.delora.djl.persist;
 
-import dev.delora.djl.peft.AdaptedLinear;
-import dev.delora.djl.peft.AdaptedModel;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
@@ -21,6 +18,8 @@ import dev.delora.core.sora.SoraConfig;
 import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.io.Safetensors;
+import dev.delora.djl.peft.AdaptedLinear;
+import dev.delora.djl.peft.AdaptedModel;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.LinkedHashMap;
@@ -74,8 +73,13 @@ class ParityExportTest {
         // a trained head, so the saved modules_to_save matter
         peft.block().getParameters().forEach(p -> {
             if (p.getKey().contains("classifier")) {
-                p.getValue().getArray().addi(PeftGoldenTest.manager.randomNormal(0f, 0.2f,
-                        p.getValue().getArray().getShape(), p.getValue().getArray().getDataType()));
+                p.getValue()
+                        .getArray()
+                        .addi(PeftGoldenTest.manager.randomNormal(
+                                0f,
+                                0.2f,
+                                p.getValue().getArray().getShape(),
+                                p.getValue().getArray().getDataType()));
             }
         });
     }
@@ -111,23 +115,94 @@ class ParityExportTest {
         Engine.getInstance().setRandomSeed(2024);
         Path root = Paths.get(System.getProperty("parity.out"));
         String[] q = {"query", "value"};
-        export(root, "lora", LoraConfig.builder().r(4).loraAlpha(8).targetModules(q).modulesToSave("classifier")
-                .build(), false, false);
-        export(root, "delora", DeloraConfig.builder().r(4).deloraLambda(12).targetModules("query", "value",
-                "intermediate.dense").modulesToSave("classifier").build(), false, false);
-        export(root, "delora_paper_as_lora", DeloraConfig.builder().r(3).init(DeloraInit.PAPER).targetModules(q)
-                .modulesToSave("classifier").build(), true, false);
-        export(root, "loraxs_as_lora", LoraXsConfig.builder().r(4).targetModules("query", "value", "output.dense")
-                .modulesToSave("classifier").build(), true, false);
-        export(root, "sora_as_lora", SoraConfig.builder().r(4).targetModules("query", "key", "value")
-                .modulesToSave("classifier").build(), true, false);
+        export(
+                root,
+                "lora",
+                LoraConfig.builder()
+                        .r(4)
+                        .loraAlpha(8)
+                        .targetModules(q)
+                        .modulesToSave("classifier")
+                        .build(),
+                false,
+                false);
+        export(
+                root,
+                "delora",
+                DeloraConfig.builder()
+                        .r(4)
+                        .deloraLambda(12)
+                        .targetModules("query", "value", "intermediate.dense")
+                        .modulesToSave("classifier")
+                        .build(),
+                false,
+                false);
+        export(
+                root,
+                "delora_paper_as_lora",
+                DeloraConfig.builder()
+                        .r(3)
+                        .init(DeloraInit.PAPER)
+                        .targetModules(q)
+                        .modulesToSave("classifier")
+                        .build(),
+                true,
+                false);
+        export(
+                root,
+                "loraxs_as_lora",
+                LoraXsConfig.builder()
+                        .r(4)
+                        .targetModules("query", "value", "output.dense")
+                        .modulesToSave("classifier")
+                        .build(),
+                true,
+                false);
+        export(
+                root,
+                "sora_as_lora",
+                SoraConfig.builder()
+                        .r(4)
+                        .targetModules("query", "key", "value")
+                        .modulesToSave("classifier")
+                        .build(),
+                true,
+                false);
         // layer filters survive the conversion: PEFT must adapt exactly layer 1
-        export(root, "sora_layer1_as_lora", SoraConfig.builder().r(4).targetModules("query", "value", "output.dense")
-                .layersToTransform(1).layersPattern("layer").modulesToSave("classifier").build(), true, false);
-        export(root, "lora_merged", LoraConfig.builder().r(4).targetModules(q).modulesToSave("classifier").build(),
-                false, true);
-        export(root, "delora_merged", DeloraConfig.builder().r(4).init(DeloraInit.PAPER).targetModules(q)
-                .modulesToSave("classifier").build(), false, true);
-        assertTrue(root.resolve("lora").resolve(PeftAdapters.CONFIG_FILE).toFile().isFile());
+        export(
+                root,
+                "sora_layer1_as_lora",
+                SoraConfig.builder()
+                        .r(4)
+                        .targetModules("query", "value", "output.dense")
+                        .layersToTransform(1)
+                        .layersPattern("layer")
+                        .modulesToSave("classifier")
+                        .build(),
+                true,
+                false);
+        export(
+                root,
+                "lora_merged",
+                LoraConfig.builder()
+                        .r(4)
+                        .targetModules(q)
+                        .modulesToSave("classifier")
+                        .build(),
+                false,
+                true);
+        export(
+                root,
+                "delora_merged",
+                DeloraConfig.builder()
+                        .r(4)
+                        .init(DeloraInit.PAPER)
+                        .targetModules(q)
+                        .modulesToSave("classifier")
+                        .build(),
+                false,
+                true);
+        assertTrue(
+                root.resolve("lora").resolve(PeftAdapters.CONFIG_FILE).toFile().isFile());
     }
 }

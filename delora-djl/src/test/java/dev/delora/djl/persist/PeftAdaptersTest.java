@@ -1,9 +1,5 @@
 package dev.delora.djl.persist;
 
-import dev.delora.djl.peft.AdaptedLinear;
-import dev.delora.djl.tree.BlockTree;
-import dev.delora.djl.peft.AdaptedModel;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -22,7 +18,6 @@ import dev.delora.core.LinearAdapter;
 import dev.delora.core.delora.DeloraAdapter;
 import dev.delora.core.delora.DeloraConfig;
 import dev.delora.core.delora.DeloraInit;
-import dev.delora.core.lora.LoraAdapter;
 import dev.delora.core.lora.LoraConfig;
 import dev.delora.core.loraxs.LoraXsAdapter;
 import dev.delora.core.loraxs.LoraXsConfig;
@@ -32,6 +27,9 @@ import dev.delora.core.sora.SoraSchedule;
 import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.io.Safetensors;
+import dev.delora.djl.peft.AdaptedLinear;
+import dev.delora.djl.peft.AdaptedModel;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.fixtures.Fixtures;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -85,8 +83,10 @@ class PeftAdaptersTest {
             for (Map.Entry<String, Parameter> e : a.parameters().entrySet()) {
                 NDArray v = e.getValue().getArray();
                 float scale = e.getKey().contains("latent") ? 0.5f : 0.3f;
-                v.set(new NDIndex(":"), manager.randomNormal(0f, scale, v.getShape(), v.getDataType())
-                        .add(e.getKey().contains("lambda") ? 10f : 0f));
+                v.set(
+                        new NDIndex(":"),
+                        manager.randomNormal(0f, scale, v.getShape(), v.getDataType())
+                                .add(e.getKey().contains("lambda") ? 10f : 0f));
             }
         }
     }
@@ -97,15 +97,37 @@ class PeftAdaptersTest {
 
     static List<AdapterConfig> ownMethods() {
         return List.of(
-                DeloraConfig.builder().r(3).init(DeloraInit.PAPER).targetModules("query", "value", "dense")
-                        .modulesToSave("classifier").build(),
-                DeloraConfig.builder().r(2).init(DeloraInit.RANDOM).targetModules("query")
-                        .rankPattern("value", 3).build(),
-                LoraXsConfig.builder().r(4).loraAlpha(16).targetModules("query", "value", "output.dense").build(),
-                SoraConfig.builder().r(4).loraAlpha(8).targetModules("query", "key", "value")
-                        .lambdaSchedule(SoraSchedule.LINEAR, 1e-3f, 4).rankPattern("key", 2).build(),
-                LoraConfig.builder().r(3).loraAlpha(5).useRslora(true).targetModulesRegex(".*layer\\.1\\..*(query|key)")
-                        .alphaPattern("key", 7).build());
+                DeloraConfig.builder()
+                        .r(3)
+                        .init(DeloraInit.PAPER)
+                        .targetModules("query", "value", "dense")
+                        .modulesToSave("classifier")
+                        .build(),
+                DeloraConfig.builder()
+                        .r(2)
+                        .init(DeloraInit.RANDOM)
+                        .targetModules("query")
+                        .rankPattern("value", 3)
+                        .build(),
+                LoraXsConfig.builder()
+                        .r(4)
+                        .loraAlpha(16)
+                        .targetModules("query", "value", "output.dense")
+                        .build(),
+                SoraConfig.builder()
+                        .r(4)
+                        .loraAlpha(8)
+                        .targetModules("query", "key", "value")
+                        .lambdaSchedule(SoraSchedule.LINEAR, 1e-3f, 4)
+                        .rankPattern("key", 2)
+                        .build(),
+                LoraConfig.builder()
+                        .r(3)
+                        .loraAlpha(5)
+                        .useRslora(true)
+                        .targetModulesRegex(".*layer\\.1\\..*(query|key)")
+                        .alphaPattern("key", 7)
+                        .build());
     }
 
     @Test
@@ -117,8 +139,11 @@ class PeftAdaptersTest {
             randomise(peft, "default");
             if (config instanceof SoraConfig) {
                 // pruned ranks: one gate of every module set to exactly zero, one module fully pruned
-                peft.adaptedModules().forEach((path, m) -> ((SoraAdapter) m.adapters().get("default")).gate()
-                        .getArray().set(new NDIndex(path.endsWith("layer.0.attention.self.key") ? "0, :" : "0, 1"), 0f));
+                peft.adaptedModules()
+                        .forEach((path, m) -> ((SoraAdapter) m.adapters().get("default"))
+                                .gate()
+                                .getArray()
+                                .set(new NDIndex(path.endsWith("layer.0.attention.self.key") ? "0, :" : "0, 1"), 0f));
             }
             NDArray before = PeftGoldenTest.logits(block);
             assertTrue(diff(before, PeftGoldenTest.golden.get("logits_base")) > 1e-3, what + ": adapter inactive?");
@@ -153,21 +178,26 @@ class PeftAdaptersTest {
     @Test
     void loraXsExportIsUrTimesRAndSigmaVt() throws Exception {
         HfSequenceClassifier block = base();
-        AdaptedModel peft = AdaptedModel.inject(block, LoraXsConfig.builder().r(3).targetModules("query").build());
+        AdaptedModel peft = AdaptedModel.inject(
+                block, LoraXsConfig.builder().r(3).targetModules("query").build());
         randomise(peft, "default");
         Path out = PeftAdapters.saveAsLora(peft, "default", tmp);
         Map<String, NDArray> saved = Safetensors.load(manager, out.resolve(PeftAdapters.WEIGHTS_FILE));
         String path = "roberta.encoder.layer.1.attention.self.query";
-        LoraXsAdapter a = (LoraXsAdapter) peft.adaptedModules().get(path).adapters().get("default");
+        LoraXsAdapter a =
+                (LoraXsAdapter) peft.adaptedModules().get(path).adapters().get("default");
         NDArray u = a.buffers().get(LoraXsAdapter.B);
         NDArray r = a.parameters().get(LoraXsAdapter.R).getArray();
         assertTrue(diff(u.matMul(r), saved.get(PeftAdapters.PREFIX + path + ".lora_B.weight")) < 1e-6);
-        assertTrue(diff(a.buffers().get(LoraXsAdapter.A), saved.get(PeftAdapters.PREFIX + path + ".lora_A.weight"))
-                == 0f);
+        assertTrue(
+                diff(a.buffers().get(LoraXsAdapter.A), saved.get(PeftAdapters.PREFIX + path + ".lora_A.weight")) == 0f);
         JsonObject cfg = JsonParser.parseString(Files.readString(out.resolve(PeftAdapters.CONFIG_FILE)))
                 .getAsJsonObject();
         assertEquals("LORA", cfg.get("peft_type").getAsString());
-        assertEquals(16f / 3 * 3, cfg.getAsJsonObject("alpha_pattern").get(path).getAsFloat(), 1e-5,
+        assertEquals(
+                16f / 3 * 3,
+                cfg.getAsJsonObject("alpha_pattern").get(path).getAsFloat(),
+                1e-5,
                 "same scaling α/r as the LoRA-XS adapter");
         assertEquals("SEQ_CLS", cfg.get("task_type").getAsString());
     }
@@ -223,7 +253,8 @@ class PeftAdaptersTest {
         HfSequenceClassifier block = base();
         NDArray before = PeftGoldenTest.logits(block);
         Exception e = assertThrows(Exception.class, () -> PeftAdapters.load(block, dir, "default"));
-        assertFalse(BlockTree.modules(block).values().stream().anyMatch(b -> b instanceof AdaptedLinear),
+        assertFalse(
+                BlockTree.modules(block).values().stream().anyMatch(b -> b instanceof AdaptedLinear),
                 "a failed load must not wrap modules");
         assertEquals(0f, diff(before, PeftGoldenTest.logits(block)), "a failed load must not change the model");
 
@@ -266,14 +297,17 @@ class PeftAdaptersTest {
         String msg = assertRejected(withConfig("lora", o -> o.addProperty("r", 8)));
         assertTrue(msg.contains("lora_A.weight") && msg.contains("(8, 32)") && msg.contains("(4, 32)"), msg);
         // one more target in the config than in the file
-        msg = assertRejected(withConfig("lora", o -> o.getAsJsonArray("target_modules").add("key")));
+        msg = assertRejected(
+                withConfig("lora", o -> o.getAsJsonArray("target_modules").add("key")));
         assertTrue(msg.contains("missing") && msg.contains("attention.self.key.lora_A.weight"), msg);
         // a file for BERT on RoBERTa: every key names a module this model does not have
-        HfSequenceClassifier bert = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null).block();
+        HfSequenceClassifier bert = HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null)
+                .block();
         NDArray before = PeftGoldenTest.logits(bert);
-        Exception e = assertThrows(IllegalArgumentException.class,
-                () -> PeftAdapters.load(bert, Fixtures.dir("peft/lora")));
-        assertTrue(e.getMessage().contains("unexpected") && e.getMessage().contains("base_model.model.roberta"),
+        Exception e =
+                assertThrows(IllegalArgumentException.class, () -> PeftAdapters.load(bert, Fixtures.dir("peft/lora")));
+        assertTrue(
+                e.getMessage().contains("unexpected") && e.getMessage().contains("base_model.model.roberta"),
                 e.getMessage());
         assertFalse(BlockTree.modules(bert).values().stream().anyMatch(b -> b instanceof AdaptedLinear));
         assertEquals(0f, diff(before, PeftGoldenTest.logits(bert)));
@@ -305,7 +339,7 @@ class PeftAdaptersTest {
     @Test
     void unknownFieldsAreIgnoredAndPeftDefaultsApply() {
         JsonObject o = JsonParser.parseString("{\"peft_type\":\"LORA\",\"target_modules\":\"(query|value)\","
-                + "\"some_future_field\":{\"x\":1},\"layers_to_transform\":1,\"layers_pattern\":\"layer\"}")
+                        + "\"some_future_field\":{\"x\":1},\"layers_to_transform\":1,\"layers_pattern\":\"layer\"}")
                 .getAsJsonObject();
         LoraConfig c = (LoraConfig) PeftAdapters.configFromJson(o, "x.json");
         assertEquals(8, c.r());
@@ -318,11 +352,14 @@ class PeftAdaptersTest {
     @Test
     void savingLeavesExactlyTheTwoFilesAndNoTempFiles() throws Exception {
         HfSequenceClassifier block = base();
-        AdaptedModel peft = AdaptedModel.inject(block, LoraConfig.builder().r(2).targetModules("query").build());
+        AdaptedModel peft = AdaptedModel.inject(
+                block, LoraConfig.builder().r(2).targetModules("query").build());
         Path dir = PeftAdapters.save(peft, tmp.resolve("atomic"));
         try (var files = Files.list(dir)) {
-            assertEquals(List.of(PeftAdapters.CONFIG_FILE, PeftAdapters.WEIGHTS_FILE),
-                    files.map(p -> p.getFileName().toString()).sorted().toList(), "no temp files left");
+            assertEquals(
+                    List.of(PeftAdapters.CONFIG_FILE, PeftAdapters.WEIGHTS_FILE),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no temp files left");
         }
     }
 }

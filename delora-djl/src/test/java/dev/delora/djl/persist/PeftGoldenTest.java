@@ -1,7 +1,5 @@
 package dev.delora.djl.persist;
 
-import dev.delora.djl.peft.AdaptedModel;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,6 +22,7 @@ import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.io.Safetensors;
+import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.fixtures.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,8 +115,14 @@ class PeftGoldenTest {
         DeloraConfig c = assertInstanceOf(DeloraConfig.class, peft.adapters().get("default"));
         assertEquals(6, peft.adaptedModules().size(), "query, value, intermediate.dense in 2 layers");
         // the saved λ is the module's, not the config's 15
-        float lambda = peft.adaptedModules().get("roberta.encoder.layer.1.intermediate.dense").adapters()
-                .get("default").parameters().get(DeloraAdapter.LAMBDA).getArray().getFloat();
+        float lambda = peft.adaptedModules()
+                .get("roberta.encoder.layer.1.intermediate.dense")
+                .adapters()
+                .get("default")
+                .parameters()
+                .get(DeloraAdapter.LAMBDA)
+                .getArray()
+                .getFloat();
         assertTrue(lambda >= 12 && lambda <= 18 && lambda != c.deloraLambda(), "lambda " + lambda);
         assertTrue(maxDiff(golden.get("logits_delora"), golden.get("logits_delora_head_only")) > 1e-2);
         assertLogits("logits_delora", m.block(), TOL);
@@ -131,8 +136,10 @@ class PeftGoldenTest {
             AdaptedModel peft = PeftAdapters.load(m.block(), Fixtures.dir("peft/" + set));
             Path out = PeftAdapters.save(peft, tmp.resolve(set));
             Path fixture = Fixtures.dir("peft/" + set);
-            assertEquals(shapes(fixture.resolve(PeftAdapters.WEIGHTS_FILE)), shapes(out.resolve(
-                    PeftAdapters.WEIGHTS_FILE)), set + ": keys and shapes");
+            assertEquals(
+                    shapes(fixture.resolve(PeftAdapters.WEIGHTS_FILE)),
+                    shapes(out.resolve(PeftAdapters.WEIGHTS_FILE)),
+                    set + ": keys and shapes");
             try (Safetensors.Reader r = Safetensors.open(out.resolve(PeftAdapters.WEIGHTS_FILE))) {
                 assertEquals("pt", r.metadata().get("format"));
             }
@@ -140,7 +147,8 @@ class PeftGoldenTest {
             JsonObject theirs = json(fixture.resolve(PeftAdapters.CONFIG_FILE));
             for (Map.Entry<String, JsonElement> e : ours.entrySet()) {
                 assertTrue(theirs.has(e.getKey()), set + ": field '" + e.getKey() + "' is not one of PEFT's");
-                if (Set.of("inference_mode", "base_model_name_or_path", "modules_to_save").contains(e.getKey())) {
+                if (Set.of("inference_mode", "base_model_name_or_path", "modules_to_save")
+                        .contains(e.getKey())) {
                     continue; // descriptive; modules_to_save: PEFT appends "score", which RoBERTa lacks
                 }
                 assertEquals(theirs.get(e.getKey()), e.getValue(), set + ": field '" + e.getKey() + "'");
@@ -163,9 +171,12 @@ class PeftGoldenTest {
 
         Path hf = tmp.resolve("hf");
         HfExport.save(merged, cfg, null, hf);
-        assertEquals(shapes(Fixtures.path("peft/delora_merged/model.safetensors")), shapes(hf.resolve(
-                "model.safetensors")));
-        assertLogits("logits_delora_merged", HfModels.sequenceClassifier(hf, manager, null).block(), TOL);
+        assertEquals(
+                shapes(Fixtures.path("peft/delora_merged/model.safetensors")), shapes(hf.resolve("model.safetensors")));
+        assertLogits(
+                "logits_delora_merged",
+                HfModels.sequenceClassifier(hf, manager, null).block(),
+                TOL);
 
         Path djl = tmp.resolve("djl");
         try (Model model = Model.newInstance("merged")) {

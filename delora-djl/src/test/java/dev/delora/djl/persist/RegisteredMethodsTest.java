@@ -58,9 +58,17 @@ class RegisteredMethodsTest {
     /** Each method with its defaults, plus the variants whose files differ (DeLoRA's paper init). */
     private static List<Map<String, Object>> variants(AdapterMethod method) {
         List<Map<String, Object>> out = new ArrayList<>();
-        out.add(Map.of("r", 3, "target_modules", List.of("query", "value", "output.dense"),
-                "layers_to_transform", List.of(1), "layers_pattern", List.of("layer"),
-                "modules_to_save", List.of("classifier")));
+        out.add(Map.of(
+                "r",
+                3,
+                "target_modules",
+                List.of("query", "value", "output.dense"),
+                "layers_to_transform",
+                List.of(1),
+                "layers_pattern",
+                List.of("layer"),
+                "modules_to_save",
+                List.of("classifier")));
         if (method.peftTypes().contains("DELORA_PAPER")) {
             Map<String, Object> paper = new LinkedHashMap<>(out.get(0));
             paper.put("init_weights", "paper");
@@ -74,8 +82,10 @@ class RegisteredMethodsTest {
             LinearAdapter a = m.adapters().get(AdaptedModel.DEFAULT_ADAPTER);
             for (Parameter p : a.parameters().values()) {
                 NDArray v = p.getArray();
-                v.set(new NDIndex(":"), manager.randomNormal(0f, 0.3f, v.getShape(), v.getDataType()).add(
-                        v.getShape().size() == 1 ? 5f : 0f)); // a scalar such as λ away from 0
+                v.set(
+                        new NDIndex(":"),
+                        manager.randomNormal(0f, 0.3f, v.getShape(), v.getDataType())
+                                .add(v.getShape().size() == 1 ? 5f : 0f)); // a scalar such as λ away from 0
             }
         }
     }
@@ -88,17 +98,23 @@ class RegisteredMethodsTest {
                 Engine.getInstance().setRandomSeed(3);
                 AdapterConfig config = AdapterConfigJson.fromFields(method, new ConfigFields(fields, "test"));
                 String what = method.name() + " " + fields;
-                assertEquals(config, AdapterConfigJson.fromJson(PeftAdapters.configToJson(config,
-                        new PeftAdapters.Metadata("SEQ_CLS", null)), "json"), what + ": config round trip");
+                assertEquals(
+                        config,
+                        AdapterConfigJson.fromJson(
+                                PeftAdapters.configToJson(config, new PeftAdapters.Metadata("SEQ_CLS", null)), "json"),
+                        what + ": config round trip");
 
                 HfSequenceClassifier block = PeftGoldenTest.base().block();
                 AdaptedModel peft = AdaptedModel.inject(block, config);
-                assertTrue(peft.adaptedModules().keySet().stream().allMatch(p -> p.contains("layer.1.")),
+                assertTrue(
+                        peft.adaptedModules().keySet().stream().allMatch(p -> p.contains("layer.1.")),
                         what + ": layers_to_transform " + peft.adaptedModules().keySet());
                 randomise(peft);
                 NDArray before = PeftGoldenTest.logits(block);
                 Path own = PeftAdapters.save(peft, tmp.resolve(method.name() + "-" + fields.size() + "-own"));
-                Path asLora = PeftAdapters.saveAsLora(peft, AdaptedModel.DEFAULT_ADAPTER,
+                Path asLora = PeftAdapters.saveAsLora(
+                        peft,
+                        AdaptedModel.DEFAULT_ADAPTER,
                         tmp.resolve(method.name() + "-" + fields.size() + "-as-lora"));
 
                 HfSequenceClassifier again = PeftGoldenTest.base().block();
@@ -109,14 +125,18 @@ class RegisteredMethodsTest {
                 reloaded.convertToLora(AdaptedModel.DEFAULT_ADAPTER);
                 float d = PeftGoldenTest.maxDiff(before, PeftGoldenTest.logits(again));
                 assertTrue(d <= 1e-5f, what + ": converted logits differ by " + d);
-                Path converted = PeftAdapters.save(reloaded, tmp.resolve(method.name() + "-" + fields.size()
-                        + "-converted"));
+                Path converted =
+                        PeftAdapters.save(reloaded, tmp.resolve(method.name() + "-" + fields.size() + "-converted"));
                 for (String f : List.of(PeftAdapters.CONFIG_FILE, PeftAdapters.WEIGHTS_FILE)) {
-                    assertArrayEquals(Files.readAllBytes(asLora.resolve(f)), Files.readAllBytes(converted.resolve(f)),
+                    assertArrayEquals(
+                            Files.readAllBytes(asLora.resolve(f)),
+                            Files.readAllBytes(converted.resolve(f)),
                             what + ": " + f);
                 }
-                LoraConfig lora = assertInstanceOf(LoraConfig.class, reloaded.adapters().get("default"));
-                assertEquals(config.targets().layersToTransform(), lora.targets().layersToTransform(), what);
+                LoraConfig lora =
+                        assertInstanceOf(LoraConfig.class, reloaded.adapters().get("default"));
+                assertEquals(
+                        config.targets().layersToTransform(), lora.targets().layersToTransform(), what);
                 assertEquals(config.targets().layersPattern(), lora.targets().layersPattern(), what);
                 assertEquals(config.adapterDropout(), lora.adapterDropout(), what);
 

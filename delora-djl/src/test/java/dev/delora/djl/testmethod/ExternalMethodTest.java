@@ -40,7 +40,8 @@ class ExternalMethodTest {
 
     @Test
     void theRegistryFindsIt() {
-        assertTrue(AdapterMethods.names().contains("outer"), AdapterMethods.names().toString());
+        assertTrue(
+                AdapterMethods.names().contains("outer"), AdapterMethods.names().toString());
         assertEquals(OuterMethod.class, AdapterMethods.byPeftType("OUTER_TEST").getClass());
         assertEquals(OuterMethod.class, AdapterMethods.of(CONFIG).getClass());
         JsonObject json = PeftAdapters.configToJson(CONFIG, new PeftAdapters.Metadata(null, null));
@@ -79,18 +80,32 @@ class ExternalMethodTest {
             assertEquals(0f, TestModels.maxAbsDiff(base, TestModels.forward(net, manager, x)), "u = 0 at start");
 
             // the method's own group: at lr 0 its u vectors must not move (decay 0 in that group)
-            TrainerSettings frozenU = TrainerSettings.builder().epochs(3).progress(false).learningRate(0.05)
-                    .groupLearningRate(OuterMethod.U_GROUP, 0).build();
+            TrainerSettings frozenU = TrainerSettings.builder()
+                    .epochs(3)
+                    .progress(false)
+                    .learningRate(0.05)
+                    .groupLearningRate(OuterMethod.U_GROUP, 0)
+                    .build();
             try (AdapterTrainer<Integer> t = AdapterTrainer.forAdapter(peft, ExternalMethodTest::mse, frozenU)) {
                 t.fit(List.of(0, 1), (m, i) -> batch(m));
             }
             assertEquals(0f, TestModels.maxAbsDiff(base, TestModels.forward(net, manager, x)));
 
-            assertThrows(IllegalArgumentException.class, () -> AdapterTrainer.forAdapter(peft,
-                    ExternalMethodTest::mse, TrainerSettings.builder().groupLearningRate("nope", 1e-3).build()));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> AdapterTrainer.forAdapter(
+                            peft,
+                            ExternalMethodTest::mse,
+                            TrainerSettings.builder()
+                                    .groupLearningRate("nope", 1e-3)
+                                    .build()));
 
-            TrainerSettings settings = TrainerSettings.builder().epochs(20).progress(false).learningRate(0.05)
-                    .warmupRatio(0).build();
+            TrainerSettings settings = TrainerSettings.builder()
+                    .epochs(20)
+                    .progress(false)
+                    .learningRate(0.05)
+                    .warmupRatio(0)
+                    .build();
             AdapterTrainer.Result result;
             try (AdapterTrainer<Integer> t = AdapterTrainer.forAdapter(peft, ExternalMethodTest::mse, settings)) {
                 result = t.fit(List.of(0, 1), (m, i) -> batch(m));

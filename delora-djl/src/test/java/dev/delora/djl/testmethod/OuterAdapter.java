@@ -29,7 +29,10 @@ final class OuterAdapter implements LinearAdapter {
 
     static OuterAdapter initialise(float scale, long out, long in, NDManager manager) {
         // u = 0 so that the adapted model starts as the base model, as LoRA's B = 0
-        return new OuterAdapter(manager.zeros(new Shape(out)), manager.randomNormal(new Shape(in)).mul(0.1f), scale);
+        return new OuterAdapter(
+                manager.zeros(new Shape(out)),
+                manager.randomNormal(new Shape(in)).mul(0.1f),
+                scale);
     }
 
     @Override
@@ -53,7 +56,9 @@ final class OuterAdapter implements LinearAdapter {
 
     @Override
     public LoraFactors toLora() {
-        return new LoraFactors(v.getArray().reshape(1, -1).duplicate(), u.getArray().reshape(-1, 1).duplicate(),
+        return new LoraFactors(
+                v.getArray().reshape(1, -1).duplicate(),
+                u.getArray().reshape(-1, 1).duplicate(),
                 scale);
     }
 

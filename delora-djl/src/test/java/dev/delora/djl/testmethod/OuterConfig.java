@@ -35,7 +35,8 @@ public record OuterConfig(float scale, float decay, TargetSpec targets) implemen
 
     @Override
     public LinearAdapter create(String modulePath, NDArray weight, NDManager manager) {
-        return OuterAdapter.initialise(scale, weight.getShape().get(0), weight.getShape().get(1), manager);
+        return OuterAdapter.initialise(
+                scale, weight.getShape().get(0), weight.getShape().get(1), manager);
     }
 
     @Override

@@ -64,22 +64,25 @@ public final class OuterMethod implements AdapterMethod {
     }
 
     @Override
-    public LinearAdapter restore(AdapterConfig config, String modulePath, Map<String, NDArray> state, NDArray weight,
-            NDManager manager) {
+    public LinearAdapter restore(
+            AdapterConfig config, String modulePath, Map<String, NDArray> state, NDArray weight, NDManager manager) {
         NDArray u = ArrayOps.ownedCopy(state.get(OuterAdapter.U));
         NDArray v = ArrayOps.ownedCopy(state.get(OuterAdapter.V));
         u.attach(manager);
         v.attach(manager);
-        return new OuterAdapter(u, v, AdapterMethod.cast(OuterConfig.class, config).scale());
+        return new OuterAdapter(
+                u, v, AdapterMethod.cast(OuterConfig.class, config).scale());
     }
 
     @Override
     public TrainingExtension training(AdapterConfig config, TrainingContext context) {
         OuterConfig c = AdapterMethod.cast(OuterConfig.class, config);
         Set<String> us = Set.copyOf(context.parameters(OuterAdapter.U).keySet());
-        List<NDArray> vs = context.parameters(OuterAdapter.V).values().stream().map(Parameter::getArray).toList();
-        ParameterGroup group = ParameterGroup.withLr(U_GROUP, us::contains,
-                context.learningRate(U_GROUP, context.learningRate()), 0);
+        List<NDArray> vs = context.parameters(OuterAdapter.V).values().stream()
+                .map(Parameter::getArray)
+                .toList();
+        ParameterGroup group =
+                ParameterGroup.withLr(U_GROUP, us::contains, context.learningRate(U_GROUP, context.learningRate()), 0);
         return new TrainingExtension() {
             @Override
             public List<ParameterGroup> parameterGroups() {

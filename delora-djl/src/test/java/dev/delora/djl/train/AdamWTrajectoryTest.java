@@ -1,7 +1,5 @@
 package dev.delora.djl.train;
 
-import dev.delora.core.method.ParameterGroup;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -11,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
+import dev.delora.core.method.ParameterGroup;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +48,9 @@ class AdamWTrajectoryTest {
                         NDArray y = f.get("y").get(new NDIndex(t));
                         x.attach(step);
                         y.attach(step);
-                        NDArray pred = x.matMul(w.getArray().transpose()).add(b.getArray()).mul(lam.getArray());
+                        NDArray pred = x.matMul(w.getArray().transpose())
+                                .add(b.getArray())
+                                .mul(lam.getArray());
                         NDArray l = pred.sub(y).square().mean();
                         loss = l.getFloat();
                         gc.backward(l);
@@ -61,12 +62,21 @@ class AdamWTrajectoryTest {
                     assertEquals(lrs[2 * t], opt.learningRate(0, factor), 1e-7, "group 0 lr at step " + t);
                     assertEquals(lrs[2 * t + 1], opt.learningRate(1, factor), 1e-7, "group 1 lr at step " + t);
                     opt.step(factor);
-                    assertArrayEquals(f.get("w").get(new NDIndex(t)).toFloatArray(), w.getArray().toFloatArray(),
-                            1e-6f, "w after step " + t);
-                    assertArrayEquals(f.get("b").get(new NDIndex(t)).toFloatArray(), b.getArray().toFloatArray(),
-                            1e-6f, "b after step " + t);
-                    assertArrayEquals(f.get("lam").get(new NDIndex(t)).toFloatArray(),
-                            lam.getArray().toFloatArray(), 1e-6f, "lam after step " + t);
+                    assertArrayEquals(
+                            f.get("w").get(new NDIndex(t)).toFloatArray(),
+                            w.getArray().toFloatArray(),
+                            1e-6f,
+                            "w after step " + t);
+                    assertArrayEquals(
+                            f.get("b").get(new NDIndex(t)).toFloatArray(),
+                            b.getArray().toFloatArray(),
+                            1e-6f,
+                            "b after step " + t);
+                    assertArrayEquals(
+                            f.get("lam").get(new NDIndex(t)).toFloatArray(),
+                            lam.getArray().toFloatArray(),
+                            1e-6f,
+                            "lam after step " + t);
                     // The step zeroed every gradient (DJL's collector accumulates otherwise).
                     assertEquals(0f, w.getArray().getGradient().abs().sum().getFloat());
                 }

@@ -1,9 +1,5 @@
 package dev.delora.djl.train;
 
-import dev.delora.core.sora.SoraGateOptimizer;
-
-import dev.delora.core.sora.SoraThreshold;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,6 +14,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
+import dev.delora.core.sora.SoraGateOptimizer;
+import dev.delora.core.sora.SoraThreshold;
 import dev.delora.djl.tree.BlockTree;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,8 +47,10 @@ class AdapterTrainerTest {
     }
 
     private static AdapterTrainer.Batch toBatch(NDManager m, Rows rows) {
-        return new AdapterTrainer.Batch(new NDList(m.create(rows.x(), new Shape(rows.n(), IN))),
-                m.create(rows.y(), new Shape(rows.n(), 1)), rows.n());
+        return new AdapterTrainer.Batch(
+                new NDList(m.create(rows.x(), new Shape(rows.n(), IN))),
+                m.create(rows.y(), new Shape(rows.n(), 1)),
+                rows.n());
     }
 
     private static NDArray mse(NDList out, NDArray labels) {
@@ -75,16 +75,24 @@ class AdapterTrainerTest {
             Rows val = rows(64, 7);
             List<Double> seen = new ArrayList<>();
             List<Integer> bestCalls = new ArrayList<>();
-            try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.3)) {
-                TrainerSettings cfg = TrainerSettings.builder().epochs(10).selectionMetric("neg_mse").progress(false)
+            try (GroupedAdamW opt = GroupedAdamW.create(
+                    BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.3)) {
+                TrainerSettings cfg = TrainerSettings.builder()
+                        .epochs(10)
+                        .selectionMetric("neg_mse")
+                        .progress(false)
                         .build();
                 AdapterTrainer<Rows> trainer = new AdapterTrainer<Rows>(model, opt, AdapterTrainerTest::mse, cfg)
                         .evaluator(epoch -> {
                             try (NDManager m = manager.newSubManager()) {
-                                NDArray pred = model.forward(new ParameterStore(m, false),
-                                        new NDList(m.create(val.x(), new Shape(val.n(), IN))), false)
+                                NDArray pred = model.forward(
+                                                new ParameterStore(m, false),
+                                                new NDList(m.create(val.x(), new Shape(val.n(), IN))),
+                                                false)
                                         .singletonOrThrow();
-                                double v = -pred.sub(m.create(val.y(), new Shape(val.n(), 1))).square().mean()
+                                double v = -pred.sub(m.create(val.y(), new Shape(val.n(), 1)))
+                                        .square()
+                                        .mean()
                                         .getFloat();
                                 seen.add(v);
                                 Map<String, Double> metrics = new java.util.LinkedHashMap<>();
@@ -105,7 +113,9 @@ class AdapterTrainerTest {
                     }
                 }
                 assertEquals(argmax, res.bestEpoch());
-                assertEquals(List.of("neg_mse", "z", "a", "m"), List.copyOf(res.epochs().get(0).metrics().keySet()),
+                assertEquals(
+                        List.of("neg_mse", "z", "a", "m"),
+                        List.copyOf(res.epochs().get(0).metrics().keySet()),
                         "metrics keep the evaluator's order (GLUE reports its first metric first)");
                 assertEquals(seen.get(argmax), res.bestMetrics().get("neg_mse"));
                 assertEquals(bestCalls.get(bestCalls.size() - 1), res.bestEpoch());
@@ -137,12 +147,23 @@ class AdapterTrainerTest {
             System.arraycopy(r2.y(), 0, y, 4, 4);
             Rows both = new Rows(x, y, 8);
             // warmupRatio 0 so the single step runs at the full lr; clipping on to cover it with accumulation.
-            TrainerSettings.Builder cfg = TrainerSettings.builder().warmupRatio(0).maxGradNorm(0.5).progress(false);
-            try (GroupedAdamW oa = GroupedAdamW.create(pa, ParameterGroups.standard(0.01).build(), 0.05);
-                    GroupedAdamW ob = GroupedAdamW.create(pb, ParameterGroups.standard(0.01).build(), 0.05)) {
-                new AdapterTrainer<Rows>(a, oa, AdapterTrainerTest::mse, cfg.gradientAccumulation(2).build())
+            TrainerSettings.Builder cfg =
+                    TrainerSettings.builder().warmupRatio(0).maxGradNorm(0.5).progress(false);
+            try (GroupedAdamW oa = GroupedAdamW.create(
+                            pa, ParameterGroups.standard(0.01).build(), 0.05);
+                    GroupedAdamW ob = GroupedAdamW.create(
+                            pb, ParameterGroups.standard(0.01).build(), 0.05)) {
+                new AdapterTrainer<Rows>(
+                                a,
+                                oa,
+                                AdapterTrainerTest::mse,
+                                cfg.gradientAccumulation(2).build())
                         .fit(List.of(r1, r2), AdapterTrainerTest::toBatch);
-                new AdapterTrainer<Rows>(b, ob, AdapterTrainerTest::mse, cfg.gradientAccumulation(1).build())
+                new AdapterTrainer<Rows>(
+                                b,
+                                ob,
+                                AdapterTrainerTest::mse,
+                                cfg.gradientAccumulation(1).build())
                         .fit(List.of(both), AdapterTrainerTest::toBatch);
                 assertEquals(1, oa.steps());
                 assertEquals(1, ob.steps());
@@ -167,10 +188,16 @@ class AdapterTrainerTest {
                 batches.add(rows(8, i));
             }
             int[] counts = new int[2];
-            try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.01).build(), 0.01);
-                    SoraGateOptimizer gateOpt = new SoraGateOptimizer(List.of(BlockTree.parameters(model).get("bias")), 0.01,
-                            1e-3, SoraThreshold.REFERENCE)) {
-                TrainerSettings cfg = TrainerSettings.builder().maxGradNorm(1.0).progress(false).build();
+            try (GroupedAdamW opt = GroupedAdamW.create(
+                            BlockTree.parameters(model),
+                            ParameterGroups.standard(0.01).build(),
+                            0.01);
+                    SoraGateOptimizer gateOpt = new SoraGateOptimizer(
+                            List.of(BlockTree.parameters(model).get("bias")), 0.01, 1e-3, SoraThreshold.REFERENCE)) {
+                TrainerSettings cfg = TrainerSettings.builder()
+                        .maxGradNorm(1.0)
+                        .progress(false)
+                        .build();
                 NDArray bias = BlockTree.parameters(model).get("bias").getArray();
                 new AdapterTrainer<Rows>(model, opt, AdapterTrainerTest::mse, cfg)
                         .extraLoss(m -> SoraGateOptimizer.l1Penalty(List.of(bias), 0.1, m))
@@ -191,16 +218,27 @@ class AdapterTrainerTest {
 
     @Test
     void rejectsMissingSelectionMetricAndBadConfig() {
-        assertThrows(IllegalArgumentException.class, () -> TrainerSettings.builder().gradientAccumulation(0).build());
-        assertThrows(IllegalArgumentException.class, () -> TrainerSettings.builder().maxGradNorm(-1).build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> TrainerSettings.builder().gradientAccumulation(0).build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> TrainerSettings.builder().maxGradNorm(-1).build());
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Block model = linear(manager);
-            try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
-                AdapterTrainer<Rows> t = new AdapterTrainer<Rows>(model, opt, AdapterTrainerTest::mse,
-                        TrainerSettings.builder().progress(false).selectionMetric("f1").build())
+            try (GroupedAdamW opt = GroupedAdamW.create(
+                    BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
+                AdapterTrainer<Rows> t = new AdapterTrainer<Rows>(
+                                model,
+                                opt,
+                                AdapterTrainerTest::mse,
+                                TrainerSettings.builder()
+                                        .progress(false)
+                                        .selectionMetric("f1")
+                                        .build())
                         .evaluator(e -> Map.of("accuracy", 1.0));
-                IllegalStateException e = assertThrows(IllegalStateException.class,
-                        () -> t.fit(List.of(rows(4, 1)), AdapterTrainerTest::toBatch));
+                IllegalStateException e = assertThrows(
+                        IllegalStateException.class, () -> t.fit(List.of(rows(4, 1)), AdapterTrainerTest::toBatch));
                 assertTrue(e.getMessage().contains("f1") && e.getMessage().contains("accuracy"), e.getMessage());
             }
         }
@@ -213,19 +251,35 @@ class AdapterTrainerTest {
             List<Rows> batches = List.of(rows(8, 1), rows(8, 2), rows(8, 3));
             float[][] afterStep = new float[1][];
             int[] calls = {0};
-            try (GroupedAdamW opt = GroupedAdamW.create(BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
-                TrainerSettings cfg = TrainerSettings.builder().epochs(1).progress(false).build();
-                AdapterTrainer<Rows> trainer = new AdapterTrainer<Rows>(model, opt, (out, labels) -> {
-                    NDArray l = mse(out, labels);
-                    // the third micro-batch diverges: NaN · loss keeps the graph but poisons the value
-                    return ++calls[0] == 3 ? l.mul(l.getManager().create(Float.NaN).duplicate()) : l;
-                }, cfg).afterStep((step, factor) ->
-                        afterStep[0] = model.getParameters().valueAt(0).getArray().toFloatArray());
-                IllegalStateException e = assertThrows(IllegalStateException.class,
-                        () -> trainer.fit(batches, AdapterTrainerTest::toBatch));
-                assertTrue(e.getMessage().contains("NaN") && e.getMessage().contains("step 3")
-                        && e.getMessage().contains("maxGradNorm"), e.getMessage());
-                assertArrayEquals(afterStep[0], model.getParameters().valueAt(0).getArray().toFloatArray(),
+            try (GroupedAdamW opt = GroupedAdamW.create(
+                    BlockTree.parameters(model), ParameterGroups.standard(0.0).build(), 0.1)) {
+                TrainerSettings cfg =
+                        TrainerSettings.builder().epochs(1).progress(false).build();
+                AdapterTrainer<Rows> trainer = new AdapterTrainer<Rows>(
+                                model,
+                                opt,
+                                (out, labels) -> {
+                                    NDArray l = mse(out, labels);
+                                    // the third micro-batch diverges: NaN · loss keeps the graph but poisons the value
+                                    return ++calls[0] == 3
+                                            ? l.mul(l.getManager()
+                                                    .create(Float.NaN)
+                                                    .duplicate())
+                                            : l;
+                                },
+                                cfg)
+                        .afterStep((step, factor) -> afterStep[0] =
+                                model.getParameters().valueAt(0).getArray().toFloatArray());
+                IllegalStateException e = assertThrows(
+                        IllegalStateException.class, () -> trainer.fit(batches, AdapterTrainerTest::toBatch));
+                assertTrue(
+                        e.getMessage().contains("NaN")
+                                && e.getMessage().contains("step 3")
+                                && e.getMessage().contains("maxGradNorm"),
+                        e.getMessage());
+                assertArrayEquals(
+                        afterStep[0],
+                        model.getParameters().valueAt(0).getArray().toFloatArray(),
                         "the weights keep the last finite step");
             }
         }

@@ -42,8 +42,11 @@ class GradientClippingTest {
                 double norm = GradientClipping.clipGradNorm(params, maxNorm);
                 assertEquals(f.get(tag + "_total").getFloat(), norm, 1e-6 * norm, tag);
                 for (int i = 0; i < 3; i++) {
-                    assertArrayEquals(f.get(tag + "_g" + i).toFloatArray(),
-                            params.get(i).getArray().getGradient().toFloatArray(), 1e-6f, tag + " g" + i);
+                    assertArrayEquals(
+                            f.get(tag + "_g" + i).toFloatArray(),
+                            params.get(i).getArray().getGradient().toFloatArray(),
+                            1e-6f,
+                            tag + " g" + i);
                 }
             }
         }

@@ -33,7 +33,8 @@ class LinearWarmupDecayTest {
     void integerAndZeroWarmup() {
         for (String key : new String[] {"int", "zero_warmup"}) {
             JsonObject s = TrainFixtures.json("schedules.json").getAsJsonObject(key);
-            LinearWarmupDecay sched = new LinearWarmupDecay(s.get("warmup").getAsDouble(), s.get("total").getAsInt());
+            LinearWarmupDecay sched = new LinearWarmupDecay(
+                    s.get("warmup").getAsDouble(), s.get("total").getAsInt());
             JsonArray ref = s.getAsJsonArray("factors");
             for (int step = 0; step < ref.size(); step++) {
                 assertEquals(ref.get(step).getAsDouble(), sched.factor(step), 1e-12, key + " step " + step);

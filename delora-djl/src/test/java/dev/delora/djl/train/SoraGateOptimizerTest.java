@@ -1,12 +1,5 @@
 package dev.delora.djl.train;
 
-import dev.delora.core.sora.SoraGateOptimizer;
-
-import dev.delora.core.sora.SparsityScheduler;
-
-import dev.delora.core.sora.SoraThreshold;
-import dev.delora.core.sora.SoraSchedule;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,6 +11,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.delora.core.sora.SoraGateOptimizer;
+import dev.delora.core.sora.SoraSchedule;
+import dev.delora.core.sora.SoraThreshold;
+import dev.delora.core.sora.SparsityScheduler;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -31,12 +28,12 @@ class SoraGateOptimizerTest {
     void referenceThresholdZeroesBelowTwoXi() {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Parameter g = gate(manager, 0.35f, 0.15f, 0.05f, -0.12f, -0.3f);
-            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.0, 0.1,
-                    SoraThreshold.REFERENCE)) {
+            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.0, 0.1, SoraThreshold.REFERENCE)) {
                 opt.step(1.0); // lr 0: only the threshold acts
             }
             // By hand: 0.35→0.25; 0.15→0.05→0 (sequential statements); 0.05→0; −0.12→−0.02→0; −0.3→−0.2.
-            assertArrayEquals(new float[] {0.25f, 0f, 0f, 0f, -0.2f}, g.getArray().toFloatArray(), 1e-7f);
+            assertArrayEquals(
+                    new float[] {0.25f, 0f, 0f, 0f, -0.2f}, g.getArray().toFloatArray(), 1e-7f);
         }
     }
 
@@ -44,11 +41,11 @@ class SoraGateOptimizerTest {
     void textbookSoftThreshold() {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             Parameter g = gate(manager, 0.35f, 0.15f, 0.05f, -0.12f, -0.3f);
-            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.0, 0.1,
-                    SoraThreshold.SOFT)) {
+            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.0, 0.1, SoraThreshold.SOFT)) {
                 opt.step(1.0);
             }
-            assertArrayEquals(new float[] {0.25f, 0.05f, 0f, -0.02f, -0.2f}, g.getArray().toFloatArray(), 1e-7f);
+            assertArrayEquals(
+                    new float[] {0.25f, 0.05f, 0f, -0.02f, -0.2f}, g.getArray().toFloatArray(), 1e-7f);
         }
     }
 
@@ -60,14 +57,14 @@ class SoraGateOptimizerTest {
                 // Gradients (2, 2): d/dp Σ 2p.
                 gc.backward(g.getArray().mul(2f).sum());
             }
-            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.1, 0.1,
-                    SoraThreshold.REFERENCE)) {
+            try (SoraGateOptimizer opt = new SoraGateOptimizer(List.of(g), 0.1, 0.1, SoraThreshold.REFERENCE)) {
                 opt.step(1.0);
             }
             // By hand, t = 1, g = 2: m = 0.1·2 = 0.2; v = 0.001·4 = 0.004; step_size = 0.1·√0.001/0.1 = √0.001;
             // update = step_size · 0.2/(√0.004 + 1e-6) = 0.0316227766·3.16222766 = 0.0999984189.
             // p: 0.5 → 0.4000015811 → threshold ξ = 0.1 (not lr-scaled) → 0.3000015811; −0.5 → −0.5999984 → −0.4999984.
-            assertArrayEquals(new float[] {0.3000015811f, -0.4999984189f}, g.getArray().toFloatArray(), 2e-7f);
+            assertArrayEquals(
+                    new float[] {0.3000015811f, -0.4999984189f}, g.getArray().toFloatArray(), 2e-7f);
             assertEquals(0f, g.getArray().getGradient().abs().sum().getFloat());
         }
     }
@@ -78,7 +75,10 @@ class SoraGateOptimizerTest {
             NDArray a = manager.create(new float[] {1, -2, 3});
             NDArray b = manager.create(new float[] {-4});
             // 0.5 · (1+2+3+4)/4 = 1.25
-            assertEquals(1.25f, SoraGateOptimizer.l1Penalty(List.of(a, b), 0.5, manager).getFloat(), 1e-7f);
+            assertEquals(
+                    1.25f,
+                    SoraGateOptimizer.l1Penalty(List.of(a, b), 0.5, manager).getFloat(),
+                    1e-7f);
         }
     }
 
@@ -103,7 +103,6 @@ class SoraGateOptimizerTest {
         assertEquals(two.get(0).getAsDouble(), v[0], 0.0);
         assertEquals(two.get(1).getAsDouble(), v[1], 0.0);
         assertThrows(IllegalArgumentException.class, () -> SoraSchedule.parse("cosine"));
-        assertThrows(IllegalArgumentException.class,
-                () -> new SparsityScheduler(SoraSchedule.EXP_LINEAR, 0, 1e-3, 3));
+        assertThrows(IllegalArgumentException.class, () -> new SparsityScheduler(SoraSchedule.EXP_LINEAR, 0, 1e-3, 3));
     }
 }

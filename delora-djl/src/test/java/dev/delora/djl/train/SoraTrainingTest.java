@@ -2,7 +2,7 @@ package dev.delora.djl.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -46,25 +46,38 @@ class SoraTrainingTest {
             SequentialBlock net = TestModels.mlp(manager, 4);
             float xi0 = 1e-3f;
             float max = 0.05f;
-            SoraConfig config = SoraConfig.builder().r(4).targetModules("01Linear").sparseLambda(0.1f)
-                    .sparseLambda2(xi0).lambdaSchedule(SoraSchedule.LINEAR, max, 3).build();
+            SoraConfig config = SoraConfig.builder()
+                    .r(4)
+                    .targetModules("01Linear")
+                    .sparseLambda(0.1f)
+                    .sparseLambda2(xi0)
+                    .lambdaSchedule(SoraSchedule.LINEAR, max, 3)
+                    .build();
             AdaptedModel peft = AdaptedModel.inject(net, config);
-            NDArray gate = ((SoraAdapter) peft.adaptedModules().get("01Linear").adapters().get("default")).gate()
+            NDArray gate = ((SoraAdapter)
+                            peft.adaptedModules().get("01Linear").adapters().get("default"))
+                    .gate()
                     .getArray();
             float[][] afterMain = new float[1][];
-            TrainerSettings settings = TrainerSettings.builder().epochs(1).warmupRatio(0).learningRate(0.01)
-                    .progress(false).build();
+            TrainerSettings settings = TrainerSettings.builder()
+                    .epochs(1)
+                    .warmupRatio(0)
+                    .learningRate(0.01)
+                    .progress(false)
+                    .build();
             AdapterTrainer.Result result;
-            try (AdapterTrainer<Integer> trainer = AdapterTrainer.forAdapter(peft,
-                    (out, y) -> out.head().sub(y).square().mean(), settings)) {
+            try (AdapterTrainer<Integer> trainer = AdapterTrainer.forAdapter(
+                    peft, (out, y) -> out.head().sub(y).square().mean(), settings)) {
                 trainer.evaluator(epoch -> {
                     if (epoch == 0) {
                         afterMain[0] = gate.toFloatArray();
                     }
                     return Map.of("accuracy", 0.0);
                 });
-                result = trainer.fit(List.of(0), (m, i) -> new AdapterTrainer.Batch(
-                        new NDList(m.ones(new Shape(2, 4))), m.zeros(new Shape(2, 3)), 2));
+                result = trainer.fit(
+                        List.of(0),
+                        (m, i) -> new AdapterTrainer.Batch(
+                                new NDList(m.ones(new Shape(2, 4))), m.zeros(new Shape(2, 3)), 2));
             }
             assertEquals(1 + 2 * 15, result.epochs().size(), "main epoch + 2 rounds of 15");
             assertEquals(31, result.steps());
@@ -79,8 +92,8 @@ class SoraTrainingTest {
                 }
             }
             assertArrayEquals(expected, gate.toFloatArray(), 1e-7f);
-            assertTrue(java.util.Arrays.equals(afterMain[0], gate.toFloatArray()) == false,
-                    "the rounds must have moved the gates");
+            assertFalse(
+                    java.util.Arrays.equals(afterMain[0], gate.toFloatArray()), "the rounds must have moved the gates");
         }
     }
 }

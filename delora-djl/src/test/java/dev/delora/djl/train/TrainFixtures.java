@@ -38,7 +38,8 @@ final class TrainFixtures {
 
     /** A trainable parameter holding a copy of {@code value}. */
     static Parameter parameter(String name, NDArray value) {
-        Parameter p = Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).build();
+        Parameter p =
+                Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).build();
         NDArray copy = value.duplicate();
         copy.setRequiresGradient(true);
         p.setArray(copy);

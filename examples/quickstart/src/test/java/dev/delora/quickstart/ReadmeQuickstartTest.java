@@ -53,8 +53,10 @@ class ReadmeQuickstartTest {
         assertTrue(version != null && !version.isEmpty(), "system property " + property + " not set by the pom");
         Pattern p = Pattern.compile("<artifactId>" + Pattern.quote(artifactId) + "</artifactId>\\s*<version>"
                 + Pattern.quote(version) + "</version>");
-        assertTrue(p.matcher(block).find(), "README.md's ```xml block under \"## Quickstart\" should declare "
-                + artifactId + " version " + version + " (${" + property + "} in the poms); update README.md");
+        assertTrue(
+                p.matcher(block).find(),
+                "README.md's ```xml block under \"## Quickstart\" should declare " + artifactId + " version " + version
+                        + " (${" + property + "} in the poms); update README.md");
     }
 
     /** The first ```lang block after the "## Quickstart" heading, without its fences. */

@@ -38,7 +38,8 @@ final class EncodedExamples {
             List<GlueExample> chunk = examples.subList(start, Math.min(n, start + CHUNK));
             List<String> a = chunk.stream().map(GlueExample::textA).toList();
             HfTokenizer.Batch b = chunk.get(0).textB().isPresent()
-                    ? tokenizer.encodePairs(a, chunk.stream().map(e -> e.textB().orElse("")).toList())
+                    ? tokenizer.encodePairs(
+                            a, chunk.stream().map(e -> e.textB().orElse("")).toList())
                     : tokenizer.encode(a);
             for (int i = 0; i < chunk.size(); i++) {
                 int len = (int) Arrays.stream(b.attentionMask()[i]).sum(); // right padding
@@ -75,8 +76,8 @@ final class EncodedExamples {
             Arrays.fill(maskData, i * len, i * len + row.length, 1L);
         }
         Shape shape = new Shape(rows.length, len);
-        return new NDList(manager.create(idData, shape), manager.create(maskData, shape),
-                manager.create(typeData, shape));
+        return new NDList(
+                manager.create(idData, shape), manager.create(maskData, shape), manager.create(typeData, shape));
     }
 
     /** Labels as int64 class ids, or float32 targets for regression. */
@@ -106,7 +107,8 @@ final class EncodedExamples {
         }
         List<int[]> out = new ArrayList<>();
         for (int s = 0; s < order.size(); s += batchSize) {
-            out.add(order.subList(s, Math.min(order.size(), s + batchSize)).stream().mapToInt(Integer::intValue)
+            out.add(order.subList(s, Math.min(order.size(), s + batchSize)).stream()
+                    .mapToInt(Integer::intValue)
                     .toArray());
         }
         return out;

@@ -27,8 +27,7 @@ public final class GlueData {
      * @param validation the new validation part of the dev set (model selection), in permutation order
      * @param test the new test part of the dev set (the reported metric), in permutation order
      */
-    public record Splits(GlueTask task, List<GlueExample> train, List<GlueExample> validation,
-            List<GlueExample> test) {
+    public record Splits(GlueTask task, List<GlueExample> train, List<GlueExample> validation, List<GlueExample> test) {
         /** Validates and copies. */
         public Splits {
             Objects.requireNonNull(task, "task");
@@ -65,8 +64,11 @@ public final class GlueData {
      */
     public static Splits embeddedSst2(long seed) throws IOException {
         GlueTask task = GlueTask.SST2;
-        return split(task, resource(task, EMBEDDED_SST2 + task.trainFileName()),
-                resource(task, EMBEDDED_SST2 + task.devFileName()), seed);
+        return split(
+                task,
+                resource(task, EMBEDDED_SST2 + task.trainFileName()),
+                resource(task, EMBEDDED_SST2 + task.devFileName()),
+                seed);
     }
 
     /**
@@ -86,8 +88,12 @@ public final class GlueData {
     private static Path require(Path dir, String name, GlueTask task) throws NoSuchFileException {
         Path p = dir.resolve(name);
         if (!Files.isRegularFile(p)) {
-            throw new NoSuchFileException(p.toString(), null, "GLUE " + task.id() + " needs " + name + " in " + dir
-                    + " (the task folder of the original GLUE layout, e.g. glue_data/" + task.directoryName() + ")");
+            throw new NoSuchFileException(
+                    p.toString(),
+                    null,
+                    "GLUE " + task.id() + " needs " + name + " in " + dir
+                            + " (the task folder of the original GLUE layout, e.g. glue_data/" + task.directoryName()
+                            + ")");
         }
         return p;
     }

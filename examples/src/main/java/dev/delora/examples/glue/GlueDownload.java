@@ -60,7 +60,9 @@ public final class GlueDownload {
      * @return the downloader
      */
     public static GlueDownload fromEnvironment() {
-        return new GlueDownload(Path.of(System.getProperty("user.home"), ".cache", "delora4j", "glue"), BASE,
+        return new GlueDownload(
+                Path.of(System.getProperty("user.home"), ".cache", "delora4j", "glue"),
+                BASE,
                 Boolean.getBoolean("ai.djl.offline"));
     }
 
@@ -78,7 +80,8 @@ public final class GlueDownload {
         if (Files.exists(train) && Files.exists(dev)) {
             return dir;
         }
-        String sources = task == GlueTask.MRPC ? base + MRPC_TRAIN + " and " + base + MRPC_DEV_IDS : base + ZIPS.get(task);
+        String sources =
+                task == GlueTask.MRPC ? base + MRPC_TRAIN + " and " + base + MRPC_DEV_IDS : base + ZIPS.get(task);
         if (offline) {
             throw new IOException("GLUE " + task.id() + " is not cached and offline mode is on (ai.djl.offline): "
                     + "expected " + train + " and " + dev + "; download " + sources + " or pass --data-dir");
@@ -90,8 +93,10 @@ public final class GlueDownload {
                 unzip(task, dir);
             }
         } catch (IOException e) {
-            throw new IOException("Could not download GLUE " + task.id() + " from " + sources + " into " + dir + ": "
-                    + e.getMessage() + " (or pass --data-dir with the TSV files)", e);
+            throw new IOException(
+                    "Could not download GLUE " + task.id() + " from " + sources + " into " + dir + ": " + e.getMessage()
+                            + " (or pass --data-dir with the TSV files)",
+                    e);
         }
         return dir;
     }
@@ -122,8 +127,11 @@ public final class GlueDownload {
     private void assembleMrpc(Path dir) throws IOException {
         Set<String> devIds = new HashSet<>();
         try (InputStream in = open(MRPC_DEV_IDS)) {
-            new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
-                    .filter(l -> !l.isEmpty()).forEach(l -> devIds.add(l.replace('\t', ' ')));
+            new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    .lines()
+                    .map(String::strip)
+                    .filter(l -> !l.isEmpty())
+                    .forEach(l -> devIds.add(l.replace('\t', ' ')));
         }
         String msr;
         try (InputStream in = open(MRPC_TRAIN)) {
@@ -138,8 +146,8 @@ public final class GlueDownload {
             for (String row; (row = r.readLine()) != null; ) {
                 String[] f = row.strip().split("\t");
                 if (f.length != 5) {
-                    throw new IOException(MRPC_TRAIN + ": expected 5 tab-separated fields, got " + f.length
-                            + " in: " + row);
+                    throw new IOException(
+                            MRPC_TRAIN + ": expected 5 tab-separated fields, got " + f.length + " in: " + row);
                 }
                 String line = String.join("\t", f) + '\n';
                 (devIds.contains(f[1] + " " + f[2]) ? dev : train).append(line);

@@ -71,7 +71,9 @@ public final class GlueMetrics {
      * @return metric name to value, in the {@code evaluate} library's order
      */
     public static Map<String, Double> compute(GlueTask task, int[] predictions, int[] references) {
-        return compute(task, Arrays.stream(predictions).asDoubleStream().toArray(),
+        return compute(
+                task,
+                Arrays.stream(predictions).asDoubleStream().toArray(),
                 Arrays.stream(references).asDoubleStream().toArray());
     }
 

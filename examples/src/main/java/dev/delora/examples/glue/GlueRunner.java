@@ -14,13 +14,14 @@ import ai.djl.training.loss.Loss;
 import com.google.gson.GsonBuilder;
 import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfSequenceClassifier;
-import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.io.AtomicFiles;
-import dev.delora.djl.tree.BlockTree;
+import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.peft.LoraForm;
+import dev.delora.djl.peft.ParameterCounts;
 import dev.delora.djl.persist.PeftAdapters;
 import dev.delora.djl.train.AdapterTrainer;
 import dev.delora.djl.train.TrainerSettings;
+import dev.delora.djl.tree.BlockTree;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -62,8 +63,15 @@ public final class GlueRunner {
      * @param export whether to merge the best adapter into the model and export it as a Hugging Face folder
      * @param out where progress lines go
      */
-    public GlueRunner(GlueTask task, Hyperparameters hp, ModelSource source, Device device, Path output,
-            int evalBatchSize, boolean export, PrintStream out) {
+    public GlueRunner(
+            GlueTask task,
+            Hyperparameters hp,
+            ModelSource source,
+            Device device,
+            Path output,
+            int evalBatchSize,
+            boolean export,
+            PrintStream out) {
         this.task = task;
         this.hp = hp;
         this.source = source;
@@ -95,8 +103,14 @@ public final class GlueRunner {
      * @param epochs the per-epoch log
      * @param seconds the wall time of training and evaluation
      */
-    public record RunResult(int seed, int bestEpoch, Map<String, Double> testBefore, Map<String, Double> testAtBest,
-            String trainable, List<EpochLog> epochs, double seconds) {}
+    public record RunResult(
+            int seed,
+            int bestEpoch,
+            Map<String, Double> testBefore,
+            Map<String, Double> testAtBest,
+            String trainable,
+            List<EpochLog> epochs,
+            double seconds) {}
 
     /**
      * Runs every seed on splits made by {@code data} and writes the summary files.
@@ -147,9 +161,8 @@ public final class GlueRunner {
             model.setBlock(block);
             List<String> head = block instanceof HfSequenceClassifier c ? c.headModules() : List.of("classifier");
             AdaptedModel peft = AdaptedModel.inject(block, hp.adapterConfig(head));
-            String trainable = peft.parameterCounts().toString();
-            out.printf(Locale.ROOT, "%s | %s | seed %d | %s%n", task.id(), hp.method(),
-                    seed, trainable);
+            String trainable = ParameterCounts.of(peft).toString();
+            out.printf(Locale.ROOT, "%s | %s | seed %d | %s%n", task.id(), hp.method(), seed, trainable);
 
             EncodedExamples train;
             EncodedExamples validation;
@@ -159,61 +172,81 @@ public final class GlueRunner {
                 validation = EncodedExamples.encode(tokenizer, data.validation());
                 test = EncodedExamples.encode(tokenizer, data.test());
             }
-            out.printf(Locale.ROOT, "train %d, validation %d, test %d examples%n", train.size(), validation.size(),
+            out.printf(
+                    Locale.ROOT,
+                    "train %d, validation %d, test %d examples%n",
+                    train.size(),
+                    validation.size(),
                     test.size());
             Map<String, Double> before = evaluate(model, block, test);
             out.printf(Locale.ROOT, "test before training: %s%n", format(before));
 
-            TrainerSettings config = hp.trainerSettings().selectionMetric(task.selectionMetric()).selectionBaseline(0)
-                    .progress(true).logEvery(Math.max(1, train.size() / hp.batchSize() / 4)).build();
+            TrainerSettings config = hp.trainerSettings()
+                    .selectionMetric(task.selectionMetric())
+                    .selectionBaseline(0)
+                    .progress(true)
+                    .logEvery(Math.max(1, train.size() / hp.batchSize() / 4))
+                    .build();
             Loss ce = Loss.softmaxCrossEntropyLoss();
-            AdapterTrainer<int[]> trainer = AdapterTrainer.forAdapter(peft, (outputs, labels) -> regression
-                    ? outputs.head().reshape(-1).sub(labels).square().mean()
-                    : ce.evaluate(new NDList(labels), outputs), config);
+            AdapterTrainer<int[]> trainer = AdapterTrainer.forAdapter(
+                    peft,
+                    (outputs, labels) -> regression
+                            ? outputs.head().reshape(-1).sub(labels).square().mean()
+                            : ce.evaluate(new NDList(labels), outputs),
+                    config);
             try {
 
                 List<EpochLog> epochs = new ArrayList<>();
                 Map<String, Map<String, Double>> testAt = new LinkedHashMap<>();
                 BestWeights best = new BestWeights(block);
-                trainer.evaluator(epoch -> evaluate(model, block, validation))
-                        .onNewBest((epoch, metrics) -> {
-                            Map<String, Double> t = evaluate(model, block, test);
-                            testAt.put(Integer.toString(epoch + 1), t);
-                            best.save();
-                            out.printf(Locale.ROOT, "epoch %d: validation improved, test %s%n", epoch + 1, format(t));
-                        });
+                trainer.evaluator(epoch -> evaluate(model, block, validation)).onNewBest((epoch, metrics) -> {
+                    Map<String, Double> t = evaluate(model, block, test);
+                    testAt.put(Integer.toString(epoch + 1), t);
+                    best.save();
+                    out.printf(Locale.ROOT, "epoch %d: validation improved, test %s%n", epoch + 1, format(t));
+                });
                 Random shuffle = new Random(seed);
-                AdapterTrainer.Result result = trainer.fit(epoch -> train.batches(hp.batchSize(), shuffle),
+                AdapterTrainer.Result result = trainer.fit(
+                        epoch -> train.batches(hp.batchSize(), shuffle),
                         train.batches(hp.batchSize(), null).size(),
-                        (m, rows) -> new AdapterTrainer.Batch(train.inputs(m, rows), train.labels(m, rows, regression),
-                                rows.length));
+                        (m, rows) -> new AdapterTrainer.Batch(
+                                train.inputs(m, rows), train.labels(m, rows, regression), rows.length));
                 for (AdapterTrainer.EpochResult e : result.epochs()) {
                     String key = Integer.toString(e.epoch() + 1);
                     epochs.add(new EpochLog(e.epoch() + 1, e.meanLoss(), e.metrics(), testAt.get(key)));
                 }
                 int bestEpoch = result.bestEpoch() < 0 ? 0 : result.bestEpoch() + 1;
                 Map<String, Double> atBest = bestEpoch == 0 ? Map.of() : testAt.get(Integer.toString(bestEpoch));
-                out.printf(Locale.ROOT, "seed %d: best validation epoch %d, test %s (before training %s)%n", seed, bestEpoch,
-                        format(atBest), format(before));
-                RunResult run = new RunResult(seed, bestEpoch, before, atBest, trainable, epochs,
-                        (System.nanoTime() - start) / 1e9);
+                out.printf(
+                        Locale.ROOT,
+                        "seed %d: best validation epoch %d, test %s (before training %s)%n",
+                        seed,
+                        bestEpoch,
+                        format(atBest),
+                        format(before));
+                RunResult run = new RunResult(
+                        seed, bestEpoch, before, atBest, trainable, epochs, (System.nanoTime() - start) / 1e9);
                 writeRunLog(run);
                 if (bestEpoch > 0) {
                     best.restore(); // the weights of the reported epoch
                 }
                 try (LoraForm form = LoraForm.of(peft, AdaptedModel.DEFAULT_ADAPTER)) {
                     // every method has an exact plain-LoRA form; SoRA's drops the ranks whose gate is zero (pruning)
-                    out.printf(Locale.ROOT, "exact plain-LoRA form: adapter parameters %,d -> %,d; rank per module %s%n",
-                            peft.adapterParameterCount(AdaptedModel.DEFAULT_ADAPTER),
-                            form.parameterCount(), form.ranks());
+                    out.printf(
+                            Locale.ROOT,
+                            "exact plain-LoRA form: adapter parameters %,d -> %,d; rank per module %s%n",
+                            ParameterCounts.ofAdapter(peft, AdaptedModel.DEFAULT_ADAPTER),
+                            form.parameterCount(),
+                            form.ranks());
                 }
                 if (export && bestEpoch > 0) {
-                    // the adapter in PEFT's layout (LoRA, DeLoRA ZERO_B load in PEFT as they are) and, for every method,
+                    // the adapter in PEFT's layout (LoRA, DeLoRA ZERO_B load in PEFT as they are) and, for every
+                    // method,
                     // its exact plain-LoRA form, which any PEFT version loads
-                    Path adapter = PeftAdapters.save(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed
-                            + "-adapter"));
-                    Path asLora = PeftAdapters.saveAsLora(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed
-                            + "-adapter-as-lora"));
+                    Path adapter = PeftAdapters.save(
+                            peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed + "-adapter"));
+                    Path asLora = PeftAdapters.saveAsLora(
+                            peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed + "-adapter-as-lora"));
                     out.printf(Locale.ROOT, "saved the best adapter to %s (as plain LoRA: %s)%n", adapter, asLora);
                     Block merged = peft.mergeAndUnload();
                     Path dir = output.resolve("seed-" + seed + "-merged");
@@ -235,9 +268,13 @@ public final class GlueRunner {
         int offset = 0;
         for (int[] rows : data.batches(evalBatchSize, null)) {
             try (NDManager m = model.getNDManager().newSubManager()) {
-                NDArray logits = block.forward(new ParameterStore(m, false), data.inputs(m, rows), false).head();
-                float[] values = task.isRegression() ? logits.reshape(-1).toFloatArray()
-                        : logits.argMax(1).toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+                NDArray logits = block.forward(new ParameterStore(m, false), data.inputs(m, rows), false)
+                        .head();
+                float[] values = task.isRegression()
+                        ? logits.reshape(-1).toFloatArray()
+                        : logits.argMax(1)
+                                .toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                                .toFloatArray();
                 for (int i = 0; i < rows.length; i++) {
                     predictions[offset + i] = values[i];
                     references[offset + i] = data.label(rows[i]);
@@ -253,7 +290,9 @@ public final class GlueRunner {
             return "-";
         }
         StringBuilder sb = new StringBuilder();
-        metrics.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ").append(k).append(' ')
+        metrics.forEach((k, v) -> sb.append(sb.length() == 0 ? "" : ", ")
+                .append(k)
+                .append(' ')
                 .append(String.format(Locale.ROOT, "%.4f", v)));
         return sb.toString();
     }
@@ -261,8 +300,14 @@ public final class GlueRunner {
     private void writeRunLog(RunResult run) throws IOException {
         StringBuilder sb = new StringBuilder("epoch\tloss\tvalidation\ttest\n");
         for (EpochLog e : run.epochs()) {
-            sb.append(e.epoch()).append('\t').append(String.format(Locale.ROOT, "%.5f", e.meanLoss())).append('\t')
-                    .append(format(e.validation())).append('\t').append(format(e.test())).append('\n');
+            sb.append(e.epoch())
+                    .append('\t')
+                    .append(String.format(Locale.ROOT, "%.5f", e.meanLoss()))
+                    .append('\t')
+                    .append(format(e.validation()))
+                    .append('\t')
+                    .append(format(e.test()))
+                    .append('\n');
         }
         AtomicFiles.writeString(output.resolve("seed-" + run.seed() + ".log"), sb.toString());
     }
@@ -282,16 +327,26 @@ public final class GlueRunner {
             agg.put(k, meanStd);
         });
         summary.put("test_at_best_validation", agg);
-        AtomicFiles.writeString(output.resolve("summary.json"), new GsonBuilder().setPrettyPrinting()
-                .serializeSpecialFloatingPointValues().create().toJson(summary) + "\n");
+        AtomicFiles.writeString(
+                output.resolve("summary.json"),
+                new GsonBuilder()
+                                .setPrettyPrinting()
+                                .serializeSpecialFloatingPointValues()
+                                .create()
+                                .toJson(summary) + "\n");
 
         StringBuilder md = new StringBuilder();
         md.append("| task | method | seeds |");
         stats.keySet().forEach(k -> md.append(' ').append(k).append(" (test) |"));
         md.append("\n|---|---|---|");
         stats.keySet().forEach(k -> md.append("---|"));
-        md.append("\n| ").append(task.id()).append(" | ").append(hp.method())
-                .append(" | ").append(results.stream().map(r -> Integer.toString(r.seed())).toList()).append(" |");
+        md.append("\n| ")
+                .append(task.id())
+                .append(" | ")
+                .append(hp.method())
+                .append(" | ")
+                .append(results.stream().map(r -> Integer.toString(r.seed())).toList())
+                .append(" |");
         stats.values().forEach(v -> md.append(String.format(Locale.ROOT, " %.2f ± %.2f |", 100 * v[0], 100 * v[1])));
         md.append('\n');
         AtomicFiles.writeString(output.resolve("results.md"), md.toString());
@@ -301,12 +356,16 @@ public final class GlueRunner {
     static Map<String, double[]> stats(List<RunResult> results) {
         Map<String, List<Double>> values = new LinkedHashMap<>();
         for (RunResult r : results) {
-            r.testAtBest().forEach((k, v) -> values.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+            r.testAtBest()
+                    .forEach((k, v) ->
+                            values.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
         }
         Map<String, double[]> out = new LinkedHashMap<>();
         values.forEach((k, list) -> {
-            double mean = list.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-            double var = list.size() < 2 ? 0
+            double mean =
+                    list.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+            double var = list.size() < 2
+                    ? 0
                     : list.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / (list.size() - 1);
             out.put(k, new double[] {mean, Math.sqrt(var)});
         });

@@ -18,38 +18,105 @@ import java.util.stream.Collectors;
  */
 public enum GlueTask {
     /** Corpus of Linguistic Acceptability; binary, selected by Matthews correlation. */
-    COLA("cola", "CoLA", "dev.tsv", false, null, null, null,
-            List.of("unacceptable", "acceptable"), List.of("0", "1"),
+    COLA(
+            "cola",
+            "CoLA",
+            "dev.tsv",
+            false,
+            null,
+            null,
+            null,
+            List.of("unacceptable", "acceptable"),
+            List.of("0", "1"),
             List.of(GlueMetrics.MATTHEWS_CORRELATION)),
     /** Stanford Sentiment Treebank, binary. */
-    SST2("sst2", "SST-2", "dev.tsv", true, "sentence", null, "label",
-            List.of("negative", "positive"), List.of("0", "1"), List.of(GlueMetrics.ACCURACY)),
+    SST2(
+            "sst2",
+            "SST-2",
+            "dev.tsv",
+            true,
+            "sentence",
+            null,
+            "label",
+            List.of("negative", "positive"),
+            List.of("0", "1"),
+            List.of(GlueMetrics.ACCURACY)),
     /** Microsoft Research Paraphrase Corpus; selected by accuracy, F1 also reported. */
-    MRPC("mrpc", "MRPC", "dev.tsv", true, "#1 String", "#2 String", "Quality",
-            List.of("not_equivalent", "equivalent"), List.of("0", "1"),
+    MRPC(
+            "mrpc",
+            "MRPC",
+            "dev.tsv",
+            true,
+            "#1 String",
+            "#2 String",
+            "Quality",
+            List.of("not_equivalent", "equivalent"),
+            List.of("0", "1"),
             List.of(GlueMetrics.ACCURACY, GlueMetrics.F1)),
     /** Quora Question Pairs; selected by accuracy, F1 also reported. */
-    QQP("qqp", "QQP", "dev.tsv", true, "question1", "question2", "is_duplicate",
-            List.of("not_duplicate", "duplicate"), List.of("0", "1"),
+    QQP(
+            "qqp",
+            "QQP",
+            "dev.tsv",
+            true,
+            "question1",
+            "question2",
+            "is_duplicate",
+            List.of("not_duplicate", "duplicate"),
+            List.of("0", "1"),
             List.of(GlueMetrics.ACCURACY, GlueMetrics.F1)),
     /** Semantic Textual Similarity Benchmark; regression (one output), selected by Pearson, Spearman also reported. */
-    STSB("stsb", "STS-B", "dev.tsv", true, "sentence1", "sentence2", "score",
-            List.of(), List.of(), List.of(GlueMetrics.PEARSON, GlueMetrics.SPEARMANR)),
+    STSB(
+            "stsb",
+            "STS-B",
+            "dev.tsv",
+            true,
+            "sentence1",
+            "sentence2",
+            "score",
+            List.of(),
+            List.of(),
+            List.of(GlueMetrics.PEARSON, GlueMetrics.SPEARMANR)),
     /** Multi-Genre NLI (matched dev set); three classes. */
-    MNLI("mnli", "MNLI", "dev_matched.tsv", true, "sentence1", "sentence2", "gold_label",
-            List.of("entailment", "neutral", "contradiction"), List.of("entailment", "neutral", "contradiction"),
+    MNLI(
+            "mnli",
+            "MNLI",
+            "dev_matched.tsv",
+            true,
+            "sentence1",
+            "sentence2",
+            "gold_label",
+            List.of("entailment", "neutral", "contradiction"),
+            List.of("entailment", "neutral", "contradiction"),
             List.of(GlueMetrics.ACCURACY)),
     /** Question NLI (from SQuAD), binary. */
-    QNLI("qnli", "QNLI", "dev.tsv", true, "question", "sentence", "label",
-            List.of("entailment", "not_entailment"), List.of("entailment", "not_entailment"),
+    QNLI(
+            "qnli",
+            "QNLI",
+            "dev.tsv",
+            true,
+            "question",
+            "sentence",
+            "label",
+            List.of("entailment", "not_entailment"),
+            List.of("entailment", "not_entailment"),
             List.of(GlueMetrics.ACCURACY)),
     /** Recognizing Textual Entailment, binary. */
-    RTE("rte", "RTE", "dev.tsv", true, "sentence1", "sentence2", "label",
-            List.of("entailment", "not_entailment"), List.of("entailment", "not_entailment"),
+    RTE(
+            "rte",
+            "RTE",
+            "dev.tsv",
+            true,
+            "sentence1",
+            "sentence2",
+            "label",
+            List.of("entailment", "not_entailment"),
+            List.of("entailment", "not_entailment"),
             List.of(GlueMetrics.ACCURACY));
 
     /** CoLA's fixed layout: source, label, original mark, sentence. */
     static final int COLA_COLUMNS = 4;
+
     static final int COLA_LABEL_COLUMN = 1;
     static final int COLA_SENTENCE_COLUMN = 3;
 
@@ -67,8 +134,16 @@ public enum GlueTask {
     private final List<String> rawLabels;
     private final List<String> metricNames;
 
-    GlueTask(String id, String directoryName, String devFileName, boolean hasHeader, String textColumnA,
-            String textColumnB, String labelColumn, List<String> labelNames, List<String> rawLabels,
+    GlueTask(
+            String id,
+            String directoryName,
+            String devFileName,
+            boolean hasHeader,
+            String textColumnA,
+            String textColumnB,
+            String labelColumn,
+            List<String> labelNames,
+            List<String> rawLabels,
             List<String> metricNames) {
         this.id = id;
         this.directoryName = directoryName;
@@ -235,14 +310,15 @@ public enum GlueTask {
     public float parseLabel(String raw) {
         if (isRegression()) {
             if (!DECIMAL.matcher(raw).matches()) {
-                throw new IllegalArgumentException("unparsable " + id + " score '" + raw + "': expected a decimal number");
+                throw new IllegalArgumentException(
+                        "unparsable " + id + " score '" + raw + "': expected a decimal number");
             }
             return Float.parseFloat(raw);
         }
         int idx = rawLabels.indexOf(raw);
         if (idx < 0) {
-            throw new IllegalArgumentException("unexpected " + id + " label '" + raw + "'; allowed labels: "
-                    + String.join(", ", rawLabels));
+            throw new IllegalArgumentException(
+                    "unexpected " + id + " label '" + raw + "'; allowed labels: " + String.join(", ", rawLabels));
         }
         return idx;
     }
@@ -258,7 +334,8 @@ public enum GlueTask {
     public static GlueTask of(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT);
         for (GlueTask t : values()) {
-            if (t.id.equals(n) || t.directoryName.toLowerCase(Locale.ROOT).equals(n)
+            if (t.id.equals(n)
+                    || t.directoryName.toLowerCase(Locale.ROOT).equals(n)
                     || t.name().toLowerCase(Locale.ROOT).equals(n)) {
                 return t;
             }

@@ -64,7 +64,8 @@ public final class GlueTsvReader {
      * @throws IOException if the stream cannot be read
      */
     public static List<GlueExample> read(GlueTask task, InputStream in, String sourceName) throws IOException {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         BufferedReader reader = new BufferedReader(new InputStreamReader(in, decoder));
@@ -102,9 +103,15 @@ public final class GlueTsvReader {
                 continue;
             }
             if (cols.length != expectedColumns) {
-                throw new GlueFormatException(sourceName, lineNo, "expected " + expectedColumns + " tab-separated "
-                        + "columns for " + task.id() + (header != null ? " (header: " + String.join(" | ", header) + ")"
-                        : " (source, label, mark, sentence)") + " but found " + cols.length);
+                throw new GlueFormatException(
+                        sourceName,
+                        lineNo,
+                        "expected " + expectedColumns + " tab-separated "
+                                + "columns for " + task.id()
+                                + (header != null
+                                        ? " (header: " + String.join(" | ", header) + ")"
+                                        : " (source, label, mark, sentence)")
+                                + " but found " + cols.length);
             }
             String textA;
             Optional<String> textB;
@@ -127,8 +134,10 @@ public final class GlueTsvReader {
             out.add(new GlueExample(textA, textB, label, out.size()));
         }
         if (task.hasHeader() && header == null) {
-            throw new GlueFormatException(sourceName, Math.max(lineNo, 1), "empty file: expected a header naming "
-                    + "the " + task.id() + " columns");
+            throw new GlueFormatException(
+                    sourceName,
+                    Math.max(lineNo, 1),
+                    "empty file: expected a header naming " + "the " + task.id() + " columns");
         }
         return out;
     }
@@ -137,8 +146,11 @@ public final class GlueTsvReader {
             throws GlueFormatException {
         int idx = Arrays.asList(header).indexOf(name);
         if (idx < 0) {
-            throw new GlueFormatException(source, line, "header has no column '" + name + "' needed for "
-                    + task.id() + "; found columns: " + String.join(" | ", header));
+            throw new GlueFormatException(
+                    source,
+                    line,
+                    "header has no column '" + name + "' needed for " + task.id() + "; found columns: "
+                            + String.join(" | ", header));
         }
         return idx;
     }

@@ -45,8 +45,8 @@ public record Hyperparameters(
     public Hyperparameters {
         method = AdapterMethods.byName(Objects.requireNonNull(method, "method")).name();
         if (epochs < 1 || batchSize < 1 || maxLength < 8) {
-            throw new IllegalArgumentException("epochs and batch size must be >= 1 and max length >= 8, got "
-                    + epochs + ", " + batchSize + ", " + maxLength);
+            throw new IllegalArgumentException("epochs and batch size must be >= 1 and max length >= 8, got " + epochs
+                    + ", " + batchSize + ", " + maxLength);
         }
         if (!(lr > 0)) {
             throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
@@ -67,8 +67,8 @@ public record Hyperparameters(
         Map<String, Object> fields = new LinkedHashMap<>(adapterFields);
         fields.put("target_modules", targets);
         fields.put("modules_to_save", headModules);
-        return AdapterConfigJson.fromFields(AdapterMethods.byName(method),
-                new ConfigFields(fields, method + " hyperparameters"));
+        return AdapterConfigJson.fromFields(
+                AdapterMethods.byName(method), new ConfigFields(fields, method + " hyperparameters"));
     }
 
     /**
@@ -77,8 +77,13 @@ public record Hyperparameters(
      * @return a builder with learning rates, decay, warmup, clipping and epochs set
      */
     public TrainerSettings.Builder trainerSettings() {
-        return TrainerSettings.builder().epochs(epochs).learningRate(lr).weightDecay(weightDecay)
-                .warmupRatio(warmupRatio).maxGradNorm(maxGradNorm).groupLearningRates(groupLearningRates);
+        return TrainerSettings.builder()
+                .epochs(epochs)
+                .learningRate(lr)
+                .weightDecay(weightDecay)
+                .warmupRatio(warmupRatio)
+                .maxGradNorm(maxGradNorm)
+                .groupLearningRates(groupLearningRates);
     }
 
     /**
@@ -90,7 +95,17 @@ public record Hyperparameters(
     public Hyperparameters withAdapterFields(Map<String, Object> overrides) {
         Map<String, Object> fields = new LinkedHashMap<>(adapterFields);
         fields.putAll(overrides);
-        return new Hyperparameters(method, epochs, batchSize, lr, weightDecay, warmupRatio, maxGradNorm, maxLength,
-                targets, fields, groupLearningRates);
+        return new Hyperparameters(
+                method,
+                epochs,
+                batchSize,
+                lr,
+                weightDecay,
+                warmupRatio,
+                maxGradNorm,
+                maxLength,
+                targets,
+                fields,
+                groupLearningRates);
     }
 }

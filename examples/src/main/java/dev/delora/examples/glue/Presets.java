@@ -43,13 +43,48 @@ public final class Presets {
         return switch (name) {
             case "delora" -> delora(task);
             case "lora" -> lora(task, name, Map.of("r", 8, "lora_alpha", 8, "lora_dropout", 0f));
-            case "loraxs" -> new Hyperparameters(name, 10, 32, 1e-3, 0.01, 0.06, Double.NaN, 128,
-                    List.of("query", "value", "attention.output.dense", "output.dense"),
-                    Map.of("r", 8, "lora_alpha", 16, "lora_dropout", 0f), Map.of());
-            case "sora" -> new Hyperparameters(name, 20, 8, 8e-4, 0.1, 0.06, 0.1, 128,
-                    List.of("query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"),
-                    Map.of("r", 8, "lora_alpha", 16, "lora_dropout", 0f, "sparse_lambda", 10f,
-                            "sparse_lambda_2", 3e-4f), Map.of());
+            case "loraxs" ->
+                new Hyperparameters(
+                        name,
+                        10,
+                        32,
+                        1e-3,
+                        0.01,
+                        0.06,
+                        Double.NaN,
+                        128,
+                        List.of("query", "value", "attention.output.dense", "output.dense"),
+                        Map.of("r", 8, "lora_alpha", 16, "lora_dropout", 0f),
+                        Map.of());
+            case "sora" ->
+                new Hyperparameters(
+                        name,
+                        20,
+                        8,
+                        8e-4,
+                        0.1,
+                        0.06,
+                        0.1,
+                        128,
+                        List.of(
+                                "query",
+                                "key",
+                                "value",
+                                "attention.output.dense",
+                                "intermediate.dense",
+                                "output.dense"),
+                        Map.of(
+                                "r",
+                                8,
+                                "lora_alpha",
+                                16,
+                                "lora_dropout",
+                                0f,
+                                "sparse_lambda",
+                                10f,
+                                "sparse_lambda_2",
+                                3e-4f),
+                        Map.of());
             default -> lora(task, name, Map.of("r", 8));
         };
     }
@@ -68,9 +103,17 @@ public final class Presets {
             case STSB -> new Row(12, 1e-2, 8, 40, 0.2f);
         };
         boolean large = task == GlueTask.MNLI || task == GlueTask.SST2 || task == GlueTask.QNLI || task == GlueTask.QQP;
-        return new Hyperparameters("delora", row.epochs(), row.batch(), row.lr(), 0.01, 0.06, Double.NaN, 512, QV,
-                Map.of("r", 8, "delora_lambda", row.lambda(), "module_dropout", row.dropout(), "init_weights",
-                        "paper"),
+        return new Hyperparameters(
+                "delora",
+                row.epochs(),
+                row.batch(),
+                row.lr(),
+                0.01,
+                0.06,
+                Double.NaN,
+                512,
+                QV,
+                Map.of("r", 8, "delora_lambda", row.lambda(), "module_dropout", row.dropout(), "init_weights", "paper"),
                 Map.of("delora_lambda", large ? 3e-3 : 1e-2));
     }
 
@@ -86,7 +129,7 @@ public final class Presets {
             case RTE -> new Row(5e-4, 80);
             case STSB -> new Row(4e-4, 40);
         };
-        return new Hyperparameters(method, row.epochs(), 16, row.lr(), 0.01, 0.06, Double.NaN, 512, QV, fields,
-                Map.of());
+        return new Hyperparameters(
+                method, row.epochs(), 16, row.lr(), 0.01, 0.06, Double.NaN, 512, QV, fields, Map.of());
     }
 }

@@ -31,7 +31,9 @@ class GlueDataTest {
         assertEquals(444, positives);
         // The validation part opens with numpy's permutation of 872 at seed 42.
         int[] prefix = NumpyRandomStateTest.ints(JsonParser.parseString(Fixtures.text("glue/splits/sst2.json"))
-                .getAsJsonObject().getAsJsonObject("permutations").getAsJsonArray("42"));
+                .getAsJsonObject()
+                .getAsJsonObject("permutations")
+                .getAsJsonArray("42"));
         for (int i = 0; i < prefix.length; i++) {
             assertEquals(prefix[i], s.validation().get(i).rowIndex(), "validation row " + i);
         }
@@ -55,7 +57,9 @@ class GlueDataTest {
         for (int i : new NumpyRandomState(46).permutation(6)) {
             perm.add(i);
         }
-        assertEquals(perm.subList(0, 3), s.validation().stream().map(GlueExample::rowIndex).toList());
+        assertEquals(
+                perm.subList(0, 3),
+                s.validation().stream().map(GlueExample::rowIndex).toList());
     }
 
     @Test

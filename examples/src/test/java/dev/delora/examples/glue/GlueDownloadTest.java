@@ -42,7 +42,8 @@ class GlueDownloadTest {
             }
         }
         Path dir = new GlueDownload(tmp.resolve("cache"), base, false).taskDir(GlueTask.RTE);
-        assertEquals(1, GlueTsvReader.read(GlueTask.RTE, dir.resolve("train.tsv")).size());
+        assertEquals(
+                1, GlueTsvReader.read(GlueTask.RTE, dir.resolve("train.tsv")).size());
         assertTrue(Files.exists(dir.resolve("dev.tsv")));
         assertTrue(!Files.exists(dir.resolve("test.tsv")), "only train and dev are kept");
         // cached: works offline now
@@ -54,22 +55,33 @@ class GlueDownloadTest {
         String base = mirror();
         Path m = Path.of(java.net.URI.create(base));
         String header = "\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n";
-        Files.writeString(m.resolve("senteval/senteval_data/msr_paraphrase_train.txt"), header
-                + "1\t11\t12\tFirst a.\tFirst b.\n0\t21\t22\tSecond a.\tSecond b.\n1\t31\t32\tThird a.\tThird b.\n");
+        Files.writeString(
+                m.resolve("senteval/senteval_data/msr_paraphrase_train.txt"),
+                header
+                        + "1\t11\t12\tFirst a.\tFirst b.\n0\t21\t22\tSecond a.\tSecond b.\n1\t31\t32\tThird "
+                        + "a.\tThird b.\n");
         Files.writeString(m.resolve("glue/data/mrpc_dev_ids.tsv"), "21\t22\n");
         Path dir = new GlueDownload(tmp.resolve("cache"), base, false).taskDir(GlueTask.MRPC);
         List<GlueExample> train = GlueTsvReader.read(GlueTask.MRPC, dir.resolve("train.tsv"));
         List<GlueExample> dev = GlueTsvReader.read(GlueTask.MRPC, dir.resolve("dev.tsv"));
-        assertEquals(List.of("First a.", "Third a."), train.stream().map(GlueExample::textA).toList());
+        assertEquals(
+                List.of("First a.", "Third a."),
+                train.stream().map(GlueExample::textA).toList());
         assertEquals(List.of("Second a."), dev.stream().map(GlueExample::textA).toList());
     }
 
     @Test
     void offlineErrorNamesTheAddressAndTheExpectedFiles() {
-        IOException e = assertThrows(IOException.class,
+        IOException e = assertThrows(
+                IOException.class,
                 () -> new GlueDownload(tmp.resolve("cache"), GlueDownload.BASE, true).taskDir(GlueTask.COLA));
         assertTrue(e.getMessage().contains("https://dl.fbaipublicfiles.com/glue/data/CoLA.zip"), e.getMessage());
-        assertTrue(e.getMessage().contains(tmp.resolve("cache").resolve("CoLA").resolve("train.tsv").toString()),
+        assertTrue(
+                e.getMessage()
+                        .contains(tmp.resolve("cache")
+                                .resolve("CoLA")
+                                .resolve("train.tsv")
+                                .toString()),
                 e.getMessage());
     }
 }

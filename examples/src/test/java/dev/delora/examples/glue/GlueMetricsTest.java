@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
 class GlueMetricsTest {
 
     private static final double TOL = 1e-9;
-    private static final JsonObject GOLDEN = JsonParser.parseString(Fixtures.text("glue/metrics.json")).getAsJsonObject();
+    private static final JsonObject GOLDEN =
+            JsonParser.parseString(Fixtures.text("glue/metrics.json")).getAsJsonObject();
 
     @Test
     void matchesSklearnAndScipy() {
@@ -60,8 +61,8 @@ class GlueMetricsTest {
             JsonObject g = el.getAsJsonObject();
             GlueTask task = GlueTask.of(g.get("task").getAsString());
             JsonObject c = cases.get(g.get("case").getAsString());
-            Map<String, Double> got = GlueMetrics.compute(task, doubles(c.getAsJsonArray("predictions")),
-                    doubles(c.getAsJsonArray("references")));
+            Map<String, Double> got = GlueMetrics.compute(
+                    task, doubles(c.getAsJsonArray("predictions")), doubles(c.getAsJsonArray("references")));
             List<String> keys = new ArrayList<>();
             for (JsonElement kv : g.getAsJsonArray("expected")) {
                 String key = kv.getAsJsonArray().get(0).getAsString();
@@ -86,18 +87,19 @@ class GlueMetricsTest {
     @Test
     void averageRanksLikeScipyRankdata() {
         // scipy.stats.rankdata([10, 20, 20, 30, 20, 5]) = [2, 4, 4, 6, 4, 1]
-        assertArrayEquals(new double[] {2, 4, 4, 6, 4, 1},
-                GlueMetrics.averageRanks(new double[] {10, 20, 20, 30, 20, 5}));
+        assertArrayEquals(
+                new double[] {2, 4, 4, 6, 4, 1}, GlueMetrics.averageRanks(new double[] {10, 20, 20, 30, 20, 5}));
     }
 
     @Test
     void rejectsBadInput() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> GlueMetrics.accuracy(new int[] {1, 0}, new int[] {1}));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> GlueMetrics.accuracy(new int[] {1, 0}, new int[] {1}));
         assertTrue(e.getMessage().contains("2 vs 1"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> GlueMetrics.f1(new int[] {2}, new int[] {1}));
         assertTrue(e.getMessage().contains("predictions[0] = 2"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(
+                IllegalArgumentException.class,
                 () -> GlueMetrics.compute(GlueTask.RTE, new double[] {0.5}, new double[] {1}));
         assertTrue(e.getMessage().contains("class ids"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> GlueMetrics.pearson(new double[] {1}, new double[] {1}));

@@ -32,15 +32,31 @@ class GlueRunnerTest {
     @Test
     void protocolLogsTestOnlyOnImprovementAndTheExportReproducesTheBestTestMetric() throws Exception {
         Path model = Fixtures.dir("hf/tiny-bert");
-        Hyperparameters hp = new Hyperparameters("delora", 3, 16, 1e-2, 0.01, 0.06, Double.NaN, 32,
-                List.of("query", "value"), Map.of("r", 4, "delora_lambda", 4, "module_dropout", 0,
-                        "init_weights", "paper"), Map.of("delora_lambda", 1e-2));
+        Hyperparameters hp = new Hyperparameters(
+                "delora",
+                3,
+                16,
+                1e-2,
+                0.01,
+                0.06,
+                Double.NaN,
+                32,
+                List.of("query", "value"),
+                Map.of("r", 4, "delora_lambda", 4, "module_dropout", 0, "init_weights", "paper"),
+                Map.of("delora_lambda", 1e-2));
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        GlueRunner runner = new GlueRunner(GlueTask.SST2, hp, new ModelSource(model.toString()), Device.cpu(), out,
-                128, true, new PrintStream(log, true, StandardCharsets.UTF_8));
+        GlueRunner runner = new GlueRunner(
+                GlueTask.SST2,
+                hp,
+                new ModelSource(model.toString()),
+                Device.cpu(),
+                out,
+                128,
+                true,
+                new PrintStream(log, true, StandardCharsets.UTF_8));
         GlueData.Splits full = GlueData.embeddedSst2(42);
-        GlueData.Splits data = new GlueData.Splits(GlueTask.SST2, full.train().subList(0, 96), full.validation(),
-                full.test());
+        GlueData.Splits data =
+                new GlueData.Splits(GlueTask.SST2, full.train().subList(0, 96), full.validation(), full.test());
         GlueRunner.RunResult run = runner.runAll(List.of(42), seed -> data).get(0);
 
         assertTrue(Files.exists(out.resolve("summary.json")) && Files.exists(out.resolve("results.md")));
@@ -50,7 +66,8 @@ class GlueRunnerTest {
             double v = e.validation().get("accuracy");
             if (v > best) {
                 best = v;
-                assertNotNull(e.test(), "test is evaluated when validation strictly improves (epoch " + e.epoch() + ")");
+                assertNotNull(
+                        e.test(), "test is evaluated when validation strictly improves (epoch " + e.epoch() + ")");
             } else {
                 assertNull(e.test(), "test is not evaluated without improvement (epoch " + e.epoch() + ")");
             }
@@ -65,15 +82,24 @@ class GlueRunnerTest {
         try (Model m = Model.newInstance("reload");
                 HfTokenizer tok = HfTokenizer.load(exported, HfTokenizer.Options.of(32))) {
             var loaded = HfModels.sequenceClassifier(exported, m.getNDManager(), null);
-            assertTrue(loaded.report().missingKeys().isEmpty() && loaded.report().unexpectedKeys().isEmpty(),
+            assertTrue(
+                    loaded.report().missingKeys().isEmpty()
+                            && loaded.report().unexpectedKeys().isEmpty(),
                     loaded.report().messages().toString());
             List<GlueExample> test = data.test();
             int correct = 0;
             for (int i = 0; i < test.size(); i += 128) {
                 List<GlueExample> chunk = test.subList(i, Math.min(test.size(), i + 128));
                 try (NDManager sub = m.getNDManager().newSubManager()) {
-                    NDArray logits = loaded.block().forward(new ParameterStore(sub, false),
-                            tok.encode(chunk.stream().map(GlueExample::textA).toList()).toNDList(sub), false).head();
+                    NDArray logits = loaded.block()
+                            .forward(
+                                    new ParameterStore(sub, false),
+                                    tok.encode(chunk.stream()
+                                                    .map(GlueExample::textA)
+                                                    .toList())
+                                            .toNDList(sub),
+                                    false)
+                            .head();
                     long[] pred = logits.argMax(1).toLongArray();
                     for (int j = 0; j < chunk.size(); j++) {
                         correct += pred[j] == chunk.get(j).classId() ? 1 : 0;
@@ -93,15 +119,31 @@ class GlueRunnerTest {
      */
     @Test
     void soraTrainedByTheLibraryReproducesTheHandWiredRunnerAndPrunes() throws Exception {
-        Hyperparameters hp = new Hyperparameters("sora", 2, 16, 1e-2, 0.1, 0.06, 0.1, 32,
-                List.of("query", "value", "intermediate.dense"), Map.of("r", 4, "lora_alpha", 8, "lora_dropout", 0,
-                        "sparse_lambda", 1, "sparse_lambda_2", 0.2f), Map.of());
+        Hyperparameters hp = new Hyperparameters(
+                "sora",
+                2,
+                16,
+                1e-2,
+                0.1,
+                0.06,
+                0.1,
+                32,
+                List.of("query", "value", "intermediate.dense"),
+                Map.of("r", 4, "lora_alpha", 8, "lora_dropout", 0, "sparse_lambda", 1, "sparse_lambda_2", 0.2f),
+                Map.of());
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        GlueRunner runner = new GlueRunner(GlueTask.SST2, hp, new ModelSource(Fixtures.dir("hf/tiny-bert").toString()),
-                Device.cpu(), out, 128, true, new PrintStream(log, true, StandardCharsets.UTF_8));
+        GlueRunner runner = new GlueRunner(
+                GlueTask.SST2,
+                hp,
+                new ModelSource(Fixtures.dir("hf/tiny-bert").toString()),
+                Device.cpu(),
+                out,
+                128,
+                true,
+                new PrintStream(log, true, StandardCharsets.UTF_8));
         GlueData.Splits full = GlueData.embeddedSst2(43);
-        GlueRunner.RunResult run = runner.run(new GlueData.Splits(GlueTask.SST2, full.train().subList(0, 64),
-                full.validation(), full.test()), 43);
+        GlueRunner.RunResult run = runner.run(
+                new GlueData.Splits(GlueTask.SST2, full.train().subList(0, 64), full.validation(), full.test()), 43);
         String text = log.toString(StandardCharsets.UTF_8);
         assertEquals(1.3849275708198547, run.epochs().get(0).meanLoss());
         assertEquals(0.9355321675539017, run.epochs().get(1).meanLoss());
@@ -110,11 +152,14 @@ class GlueRunnerTest {
         assertEquals(1, run.bestEpoch());
         assertEquals(0.48853211009174313, run.testAtBest().get("accuracy"));
         // pruning: the exact plain-LoRA form keeps the ranks whose gate is non-zero
-        assertTrue(text.contains("adapter parameters 1,600 -> 714; rank per module {"
-                + "bert.encoder.layer.0.attention.self.query=3, bert.encoder.layer.0.attention.self.value=2, "
-                + "bert.encoder.layer.0.intermediate.dense=1, bert.encoder.layer.1.attention.self.query=2, "
-                + "bert.encoder.layer.1.attention.self.value=2, bert.encoder.layer.1.intermediate.dense=1}"), text);
-        assertEquals(run.bestEpoch() > 0, Files.exists(out.resolve("seed-43-merged").resolve("model.safetensors")));
+        assertTrue(
+                text.contains("adapter parameters 1,600 -> 714; rank per module {"
+                        + "bert.encoder.layer.0.attention.self.query=3, bert.encoder.layer.0.attention.self.value=2, "
+                        + "bert.encoder.layer.0.intermediate.dense=1, bert.encoder.layer.1.attention.self.query=2, "
+                        + "bert.encoder.layer.1.attention.self.value=2, bert.encoder.layer.1.intermediate.dense=1}"),
+                text);
+        assertEquals(
+                run.bestEpoch() > 0, Files.exists(out.resolve("seed-43-merged").resolve("model.safetensors")));
         assertTrue(Files.exists(out.resolve("seed-43-adapter-as-lora").resolve("adapter_model.safetensors")));
     }
 

@@ -49,8 +49,8 @@ class GlueTaskTest {
         assertEquals(3, GlueTask.MNLI.numLabels());
         assertEquals(1, GlueTask.STSB.numLabels());
         assertTrue(GlueTask.STSB.isRegression());
-        for (GlueTask t : List.of(GlueTask.COLA, GlueTask.SST2, GlueTask.MRPC, GlueTask.QQP, GlueTask.QNLI,
-                GlueTask.RTE)) {
+        for (GlueTask t :
+                List.of(GlueTask.COLA, GlueTask.SST2, GlueTask.MRPC, GlueTask.QQP, GlueTask.QNLI, GlueTask.RTE)) {
             assertEquals(2, t.numLabels(), t.id());
             assertFalse(t.isRegression());
         }

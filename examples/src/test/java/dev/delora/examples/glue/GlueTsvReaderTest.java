@@ -27,7 +27,8 @@ class GlueTsvReaderTest {
 
     @Test
     void everyLayoutReadsAsHuggingFaceDoes() throws IOException {
-        JsonObject expected = JsonParser.parseString(Fixtures.text("glue/tsv/expected.json")).getAsJsonObject();
+        JsonObject expected =
+                JsonParser.parseString(Fixtures.text("glue/tsv/expected.json")).getAsJsonObject();
         assertEquals(9, expected.size());
         boolean sawQuote = false;
         for (Map.Entry<String, JsonElement> e : expected.entrySet()) {
@@ -41,7 +42,9 @@ class GlueTsvReaderTest {
                 GlueExample got = rows.get(i);
                 String where = e.getKey() + " row " + i;
                 assertEquals(w.get("a").getAsString(), got.textA(), where);
-                Optional<String> b = w.get("b").isJsonNull() ? Optional.empty() : Optional.of(w.get("b").getAsString());
+                Optional<String> b = w.get("b").isJsonNull()
+                        ? Optional.empty()
+                        : Optional.of(w.get("b").getAsString());
                 assertEquals(b, got.textB(), where);
                 assertEquals(w.get("label").getAsFloat(), got.label(), where);
                 assertEquals(w.get("row").getAsInt(), got.rowIndex(), where);
@@ -57,7 +60,8 @@ class GlueTsvReaderTest {
         assertEquals((byte) 0xEF, bytes[0]);
         assertEquals((byte) 0xBB, bytes[1]);
         assertEquals((byte) 0xBF, bytes[2]);
-        GlueExample first = GlueTsvReader.read(GlueTask.MRPC, Fixtures.path("glue/tsv/mrpc/dev.tsv")).get(0);
+        GlueExample first = GlueTsvReader.read(GlueTask.MRPC, Fixtures.path("glue/tsv/mrpc/dev.tsv"))
+                .get(0);
         assertTrue(first.textB().orElseThrow().startsWith("\"The foodservice"), first.toString());
     }
 
@@ -83,8 +87,9 @@ class GlueTsvReaderTest {
         Path mnli = Fixtures.path("glue/tsv/malformed/mnli_unknown_label/dev_matched.tsv");
         GlueFormatException e = assertThrows(GlueFormatException.class, () -> GlueTsvReader.read(GlueTask.MNLI, mnli));
         assertEquals(3, e.line());
-        assertTrue(e.getMessage().contains("'maybe'")
-                && e.getMessage().contains("entailment, neutral, contradiction"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("'maybe'") && e.getMessage().contains("entailment, neutral, contradiction"),
+                e.getMessage());
         Path sst2 = Fixtures.path("glue/tsv/malformed/sst2_label_2/dev.tsv");
         e = assertThrows(GlueFormatException.class, () -> GlueTsvReader.read(GlueTask.SST2, sst2));
         assertEquals(6, e.line());
@@ -98,7 +103,8 @@ class GlueTsvReaderTest {
         assertEquals(1, e.line());
         assertTrue(e.getMessage().contains("'question'") && e.getMessage().contains("sentence1"), e.getMessage());
         // CoLA has no header, so a headed file fails on its first line's label.
-        e = assertThrows(GlueFormatException.class,
+        e = assertThrows(
+                GlueFormatException.class,
                 () -> GlueTsvReader.read(GlueTask.COLA, Fixtures.path("glue/tsv/qnli/dev.tsv")));
         assertEquals(1, e.line());
     }
@@ -106,8 +112,28 @@ class GlueTsvReaderTest {
     @Test
     void invalidUtf8AndEmptyFilesAreErrors(@TempDir Path dir) throws IOException {
         Path bad = dir.resolve("dev.tsv");
-        Files.write(bad, new byte[] {'s', 'e', 'n', 't', 'e', 'n', 'c', 'e', '\t', 'l', 'a', 'b', 'e', 'l', '\n',
-            'a', (byte) 0xFF, '\t', '1', '\n'});
+        Files.write(bad, new byte[] {
+            's',
+            'e',
+            'n',
+            't',
+            'e',
+            'n',
+            'c',
+            'e',
+            '\t',
+            'l',
+            'a',
+            'b',
+            'e',
+            'l',
+            '\n',
+            'a',
+            (byte) 0xFF,
+            '\t',
+            '1',
+            '\n'
+        });
         GlueFormatException e = assertThrows(GlueFormatException.class, () -> GlueTsvReader.read(GlueTask.SST2, bad));
         assertTrue(e.getMessage().contains("UTF-8"), e.getMessage());
         Path empty = dir.resolve("empty.tsv");
@@ -122,7 +148,10 @@ class GlueTsvReaderTest {
         Path f = dir.resolve("dev.tsv");
         Files.writeString(f, "sentence\tlabel\n\ngood .\t1\n\nbad .\t0\n", StandardCharsets.UTF_8);
         List<GlueExample> rows = GlueTsvReader.read(GlueTask.SST2, f);
-        assertEquals(List.of(new GlueExample("good .", Optional.empty(), 1f, 0),
-                new GlueExample("bad .", Optional.empty(), 0f, 1)), rows);
+        assertEquals(
+                List.of(
+                        new GlueExample("good .", Optional.empty(), 1f, 0),
+                        new GlueExample("bad .", Optional.empty(), 0f, 1)),
+                rows);
     }
 }

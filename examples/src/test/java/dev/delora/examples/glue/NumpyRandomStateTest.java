@@ -50,9 +50,11 @@ class NumpyRandomStateTest {
     void permutationsMatchNumpyFixtures() {
         int full = 0;
         for (String task : TASKS) {
-            JsonObject o = JsonParser.parseString(Fixtures.text("glue/splits/" + task + ".json")).getAsJsonObject();
+            JsonObject o = JsonParser.parseString(Fixtures.text("glue/splits/" + task + ".json"))
+                    .getAsJsonObject();
             int n = o.get("n").getAsInt();
-            for (Map.Entry<String, com.google.gson.JsonElement> e : o.getAsJsonObject("permutations").entrySet()) {
+            for (Map.Entry<String, com.google.gson.JsonElement> e :
+                    o.getAsJsonObject("permutations").entrySet()) {
                 int[] expected = ints(e.getValue().getAsJsonArray());
                 int[] actual = new NumpyRandomState(Long.parseLong(e.getKey())).permutation(n);
                 assertArrayEquals(expected, Arrays.copyOf(actual, expected.length), task + " seed " + e.getKey());

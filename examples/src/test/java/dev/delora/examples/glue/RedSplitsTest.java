@@ -46,7 +46,8 @@ class RedSplitsTest {
             JsonObject o = fixture(task);
             int n = o.get("n").getAsInt();
             for (String seed : List.of("42", "46")) {
-                int[] perm = NumpyRandomStateTest.ints(o.getAsJsonObject("permutations").getAsJsonArray(seed));
+                int[] perm = NumpyRandomStateTest.ints(
+                        o.getAsJsonObject("permutations").getAsJsonArray(seed));
                 assertEquals(n, perm.length);
                 RedSplits.Split s = RedSplits.split(GlueTask.of(task), n, Long.parseLong(seed));
                 int k = n / 2;
@@ -62,8 +63,11 @@ class RedSplitsTest {
         for (GlueTask task : GlueTask.values()) {
             JsonObject o = fixture(task.id());
             int n = o.get("n").getAsInt();
-            for (Map.Entry<String, JsonElement> e : o.getAsJsonObject("permutations").entrySet()) {
-                List<Integer> prefix = boxed(NumpyRandomStateTest.ints(e.getValue().getAsJsonArray())).subList(0, 64);
+            for (Map.Entry<String, JsonElement> e :
+                    o.getAsJsonObject("permutations").entrySet()) {
+                List<Integer> prefix = boxed(
+                                NumpyRandomStateTest.ints(e.getValue().getAsJsonArray()))
+                        .subList(0, 64);
                 RedSplits.Split s = RedSplits.split(task, n, Long.parseLong(e.getKey()));
                 List<Integer> first = task == GlueTask.COLA ? s.test() : s.validation();
                 assertEquals(prefix, first.subList(0, 64), task + " seed " + e.getKey());
@@ -73,7 +77,8 @@ class RedSplitsTest {
 
     @Test
     void seedsGiveDifferentPartitions() {
-        assertTrue(!RedSplits.split(GlueTask.RTE, 277, 42).validation()
+        assertTrue(!RedSplits.split(GlueTask.RTE, 277, 42)
+                .validation()
                 .equals(RedSplits.split(GlueTask.RTE, 277, 43).validation()));
     }
 
@@ -91,13 +96,14 @@ class RedSplitsTest {
         List<String> rows = IntStream.range(0, 10).mapToObj(i -> "r" + i).toList();
         RedSplits.Split s = new RedSplits.Split(List.of(3, 1), List.of(9, 0));
         assertEquals(List.of(List.of("r3", "r1"), List.of("r9", "r0")), s.apply(rows));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new RedSplits.Split(List.of(12), List.of()).apply(rows));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> new RedSplits.Split(List.of(12), List.of()).apply(rows));
         assertTrue(e.getMessage().contains("12") && e.getMessage().contains("10 dev rows"), e.getMessage());
     }
 
     private static JsonObject fixture(String task) {
-        return JsonParser.parseString(Fixtures.text("glue/splits/" + task + ".json")).getAsJsonObject();
+        return JsonParser.parseString(Fixtures.text("glue/splits/" + task + ".json"))
+                .getAsJsonObject();
     }
 
     private static List<Integer> boxed(int[] a) {
