@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import dev.delora.core.array.AdamMoments;
 import dev.delora.core.array.ArrayOps;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -29,7 +30,7 @@ public final class SoraGateOptimizer implements AutoCloseable {
     private final double eps;
     private final SoraThreshold threshold;
     private final NDManager stateManager;
-    private final Map<String, Moments> state = new HashMap<>();
+    private final Map<String, AdamMoments> state = new HashMap<>();
     private double xi;
 
     /**
@@ -130,23 +131,17 @@ public final class SoraGateOptimizer implements AutoCloseable {
             for (Parameter p : gates) {
                 NDArray array = p.getArray();
                 array.tempAttach(tmp); // keeps wrappers and temporaries out of the model manager
-                Moments s = state.computeIfAbsent(p.getId(), id -> {
-                    NDArray m = array.zerosLike();
-                    m.attach(stateManager);
-                    NDArray v = array.zerosLike();
-                    v.attach(stateManager);
-                    return new Moments(m, v);
-                });
-                s.step++;
+                AdamMoments s = state.computeIfAbsent(p.getId(), id -> AdamMoments.zerosLike(array, stateManager));
+                long t = s.nextStep();
                 NDArray w = array.stopGradient();
                 NDArray g = array.getGradient();
-                s.m.tempAttach(tmp);
-                s.v.tempAttach(tmp);
-                s.m.muli((float) b1).addi(g.mul((float) (1 - b1)));
-                s.v.muli((float) b2).addi(g.mul(g).muli((float) (1 - b2)));
-                NDArray denom = s.v.sqrt().addi((float) eps);
-                double stepSize = stepLr * Math.sqrt(1 - Math.pow(b2, s.step)) / (1 - Math.pow(b1, s.step));
-                w.addi(s.m.div(denom).muli((float) -stepSize));
+                s.m().tempAttach(tmp);
+                s.v().tempAttach(tmp);
+                s.m().muli((float) b1).addi(g.mul((float) (1 - b1)));
+                s.v().muli((float) b2).addi(g.mul(g).muli((float) (1 - b2)));
+                NDArray denom = s.v().sqrt().addi((float) eps);
+                double stepSize = stepLr * Math.sqrt(1 - Math.pow(b2, t)) / (1 - Math.pow(b1, t));
+                w.addi(s.m().div(denom).muli((float) -stepSize));
                 if (xi > 0) {
                     applyThreshold(w, (float) xi, threshold);
                 }
@@ -179,17 +174,5 @@ public final class SoraGateOptimizer implements AutoCloseable {
     public void close() {
         stateManager.close();
         state.clear();
-    }
-
-    /** Adam's moments and step count of one gate. */
-    private static final class Moments {
-        final NDArray m;
-        final NDArray v;
-        long step;
-
-        Moments(NDArray m, NDArray v) {
-            this.m = m;
-            this.v = v;
-        }
     }
 }

@@ -3,6 +3,7 @@ package dev.delora.djl.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import dev.delora.core.array.AdamMoments;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -53,23 +54,11 @@ public final class GroupedAdamW implements AutoCloseable {
         }
     }
 
-    /** Adam's moments and step count of one parameter (shared with {@link SparseAdamW}). */
-    static final class State {
-        final NDArray m;
-        final NDArray v;
-        long step;
-
-        State(NDArray m, NDArray v) {
-            this.m = m;
-            this.v = v;
-        }
-    }
-
     private final List<ParameterGroups.Assigned> groups;
     private final double baseLr;
     private final Config config;
     private final NDManager stateManager;
-    private final Map<String, State> state = new HashMap<>();
+    private final Map<String, AdamMoments> state = new HashMap<>();
     private final List<Parameter> parameters = new ArrayList<>();
     private long steps;
     private double lastFactor = Double.NaN;
@@ -185,22 +174,22 @@ public final class GroupedAdamW implements AutoCloseable {
                     // Lent to the step's manager so that the gradient/detached wrappers and every temporary land
                     // there, never in the (possibly capped) model manager; it goes back when tmp closes.
                     array.tempAttach(tmp);
-                    State s = state.computeIfAbsent(p.getId(), id -> newState(array));
-                    s.step++;
+                    AdamMoments s = state.computeIfAbsent(p.getId(), id -> AdamMoments.zerosLike(array, stateManager));
+                    long t = s.nextStep();
                     NDArray w = array.stopGradient();
                     NDArray g = array.getGradient();
-                    s.m.tempAttach(tmp);
-                    s.v.tempAttach(tmp);
+                    s.m().tempAttach(tmp);
+                    s.v().tempAttach(tmp);
                     if (wd != 0) {
                         w.muli((float) (1 - lr * wd));
                     }
-                    s.m.addi(g.sub(s.m).muli((float) (1 - b1)));
-                    s.v.muli((float) b2).addi(g.mul(g).muli((float) (1 - b2)));
-                    double bc1 = 1 - Math.pow(b1, s.step);
-                    double bc2 = 1 - Math.pow(b2, s.step);
+                    s.m().addi(g.sub(s.m()).muli((float) (1 - b1)));
+                    s.v().muli((float) b2).addi(g.mul(g).muli((float) (1 - b2)));
+                    double bc1 = 1 - Math.pow(b1, t);
+                    double bc2 = 1 - Math.pow(b2, t);
                     double stepSize = lr / bc1;
-                    NDArray denom = s.v.sqrt().divi((float) Math.sqrt(bc2)).addi((float) config.eps());
-                    w.subi(s.m.div(denom).muli((float) stepSize));
+                    NDArray denom = s.v().sqrt().divi((float) Math.sqrt(bc2)).addi((float) config.eps());
+                    w.subi(s.m().div(denom).muli((float) stepSize));
                     g.muli(0f);
                 }
             }
@@ -225,14 +214,6 @@ public final class GroupedAdamW implements AutoCloseable {
         }
     }
 
-    private State newState(NDArray array) {
-        NDArray m = array.zerosLike();
-        m.attach(stateManager);
-        NDArray v = array.zerosLike();
-        v.attach(stateManager);
-        return new State(m, v);
-    }
-
     /**
      * The first and second moments of a parameter, for inspection and checkpoints.
      *
@@ -240,8 +221,8 @@ public final class GroupedAdamW implements AutoCloseable {
      * @return {m, v}, or null before its first step
      */
     public NDArray[] moments(Parameter parameter) {
-        State s = state.get(parameter.getId());
-        return s == null ? null : new NDArray[] {s.m, s.v};
+        AdamMoments s = state.get(parameter.getId());
+        return s == null ? null : new NDArray[] {s.m(), s.v()};
     }
 
     /** Frees the optimizer state. */
