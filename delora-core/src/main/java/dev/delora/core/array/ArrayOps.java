@@ -4,10 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.Dropout;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /** Shared helpers for creating and initialising adapter parameters. */
@@ -98,6 +100,33 @@ public final class ArrayOps {
                 NDArray max = abs.max();
                 NDArray max32 = max.toType(DataType.FLOAT32, true)) {
             return max32.getFloat();
+        }
+    }
+
+    /**
+     * Overwrites an array (typically a parameter's) with values of the same shape, in place; see
+     * {@link #update(NDArray, Consumer)}.
+     *
+     * @param target the array to overwrite
+     * @param values the new values, broadcastable to {@code target}'s shape, same dtype and device
+     */
+    public static void assign(NDArray target, NDArray values) {
+        update(target, view -> view.set(new NDIndex("..."), values));
+    }
+
+    /**
+     * Changes an array (typically a parameter's) in place through a detached view of it. Autograd refuses an in-place
+     * op on a leaf that records gradients whenever the calling thread records gradients, and DJL turns recording off
+     * only on the thread that started the engine; library code that writes parameters (loading, merging, restoring)
+     * goes through here, so it works on any thread. The view and its wrappers live in a scope closed on return.
+     *
+     * @param target the array to change
+     * @param inPlace the in-place operation, applied to a view sharing {@code target}'s storage
+     */
+    public static void update(NDArray target, Consumer<NDArray> inPlace) {
+        try (NDManager scope = target.getManager().newSubManager()) {
+            target.tempAttach(scope);
+            inPlace.accept(target.stopGradient());
         }
     }
 

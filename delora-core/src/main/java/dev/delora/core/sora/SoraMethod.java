@@ -2,11 +2,11 @@ package dev.delora.core.sora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.method.AdapterMethod;
 import dev.delora.core.method.ConfigFields;
 import dev.delora.core.method.TrainingContext;
@@ -109,7 +109,7 @@ public final class SoraMethod implements AdapterMethod {
         // SoraAdapter keeps no state derived from its parameters, so a fresh adapter with the saved values copied in
         // is the saved adapter
         LinearAdapter a = AdapterMethod.cast(SoraConfig.class, config).create(path, weight, manager);
-        a.parameters().forEach((key, p) -> p.getArray().set(new NDIndex(":"), state.get(key)));
+        a.parameters().forEach((key, p) -> ArrayOps.assign(p.getArray(), state.get(key)));
         return a;
     }
 

@@ -2,10 +2,10 @@ package dev.delora.djl.hf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.djl.io.TensorSource;
 import dev.delora.djl.tree.BlockTree;
 import java.io.IOException;
@@ -208,7 +208,7 @@ public final class HfWeights {
                 NDArray dst = e.getValue().getArray();
                 NDArray src =
                         source.load(tmp, ck).toType(dst.getDataType(), false).toDevice(dst.getDevice(), false);
-                dst.set(new NDIndex("..."), src);
+                ArrayOps.assign(dst, src);
             }
             loaded.add(e.getKey());
         }

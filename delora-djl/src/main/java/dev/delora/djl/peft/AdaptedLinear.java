@@ -16,6 +16,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,10 +39,14 @@ public final class AdaptedLinear extends Linear {
     private final Parameter weight;
     private final Parameter bias;
     private final long units;
-    private final LinkedHashMap<String, LinearAdapter> adapters = new LinkedHashMap<>();
-    private final List<String> active = new ArrayList<>();
-    private final List<String> merged = new ArrayList<>();
-    private boolean disabled;
+    // Copy-on-write state: AdaptedModel changes it under its lock; forward passes on other threads read a consistent
+    // snapshot without locking.
+    private volatile Map<String, LinearAdapter> adapters = Map.of();
+    private volatile List<String> active = List.of();
+    private volatile List<String> merged = List.of();
+    private volatile boolean disabled;
+    // the exact factors each merged adapter added, so unmerge subtracts what was added even if the adapter changed
+    private final Map<String, LoraFactors> mergedFactors = new HashMap<>();
 
     /**
      * Wraps an initialised {@code Linear}.
@@ -99,7 +104,7 @@ public final class AdaptedLinear extends Linear {
      * @return an unmodifiable view
      */
     public Map<String, LinearAdapter> adapters() {
-        return Collections.unmodifiableMap(adapters);
+        return adapters;
     }
 
     /**
@@ -108,7 +113,7 @@ public final class AdaptedLinear extends Linear {
      * @return an unmodifiable view
      */
     public List<String> mergedAdapters() {
-        return Collections.unmodifiableList(merged);
+        return merged;
     }
 
     void addAdapter(String name, LinearAdapter adapter) {
@@ -122,64 +127,78 @@ public final class AdaptedLinear extends Linear {
                         + f.b().getShape() + " that do not fit the base weight " + w);
             }
         }
-        adapters.put(name, adapter);
+        Map<String, LinearAdapter> next = new LinkedHashMap<>(adapters);
+        next.put(name, adapter);
+        adapters = Collections.unmodifiableMap(next);
         adapter.parameters().forEach((key, p) -> parameters.put(LinearAdapter.qualifiedName(key, name), p));
     }
 
     LinearAdapter removeAdapter(String name) {
-        LinearAdapter adapter = adapters.remove(name);
+        LinearAdapter adapter = adapters.get(name);
         if (adapter != null) {
-            active.remove(name);
+            Map<String, LinearAdapter> next = new LinkedHashMap<>(adapters);
+            next.remove(name);
+            adapters = Collections.unmodifiableMap(next);
+            active = active.stream().filter(n -> !n.equals(name)).toList();
+            // removed while merged (merge-and-unload): the weight keeps the update, the kept factors go
+            merged = merged.stream().filter(n -> !n.equals(name)).toList();
+            LoraFactors kept = mergedFactors.remove(name);
+            if (kept != null) {
+                kept.close();
+            }
             adapter.parameters().keySet().forEach(key -> parameters.remove(LinearAdapter.qualifiedName(key, name)));
         }
         return adapter;
     }
 
     void setActive(Set<String> names) {
-        active.clear();
-        adapters.keySet().stream().filter(names::contains).forEach(active::add);
+        active = adapters.keySet().stream().filter(names::contains).toList();
     }
 
     void setDisabled(boolean disabled) {
         this.disabled = disabled;
     }
 
+    /**
+     * Adds an adapter's update to the base weight. The merged weight is computed and checked before it is written, so
+     * a refused merge leaves the weight bit-identical; the factors added are kept for {@link #unmerge}.
+     */
     void merge(String name) {
         if (merged.contains(name)) {
             throw new IllegalStateException("Adapter '" + name + "' is already merged; unmerge it first");
         }
         NDArray w = weight.getArray();
-        try (LoraFactors factors = adapters.get(name).toLora();
-                NDArray delta = factors.dense()) {
-            if (!factors.denseCertainlyFinite() && !ArrayOps.allFinite(delta)) {
-                throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights");
+        LoraFactors factors = adapters.get(name).toLora();
+        try (NDArray delta = factors.dense();
+                NDArray cast = delta.toType(w.getDataType(), false);
+                NDArray sum = w.add(cast)) {
+            if (!ArrayOps.allFinite(sum)) {
+                throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights ("
+                        + (ArrayOps.allFinite(delta) ? "the sum overflows" : "the update is not finite") + ")");
             }
-            addInPlace(w, delta, 1f);
+            ArrayOps.assign(w, sum);
+        } catch (RuntimeException e) {
+            factors.close();
+            throw e;
         }
-        merged.add(name);
+        mergedFactors.put(name, factors);
+        List<String> next = new ArrayList<>(merged);
+        next.add(name);
+        merged = List.copyOf(next);
     }
 
-    /** {@code w += sign·delta}, casting delta to w's dtype (merges are computed in float32). */
-    private static void addInPlace(NDArray w, NDArray delta, float sign) {
-        NDArray cast = delta.toType(w.getDataType(), false);
-        if (sign > 0) {
-            w.addi(cast);
-        } else {
-            w.subi(cast);
-        }
-        if (cast != delta) {
-            cast.close();
-        }
-    }
-
+    /** Subtracts exactly the update {@link #merge} added (from the factors kept then), whatever changed since. */
     void unmerge(String name) {
         if (!merged.contains(name)) {
             throw new IllegalStateException("Adapter '" + name + "' is not merged");
         }
-        try (NDArray delta = adapters.get(name).deltaWeight()) {
-            addInPlace(weight.getArray(), delta, -1f);
+        NDArray w = weight.getArray();
+        try (LoraFactors factors = mergedFactors.remove(name);
+                NDArray delta = factors.dense();
+                NDArray cast = delta.toType(w.getDataType(), false)) {
+            ArrayOps.update(w, view -> view.subi(cast));
         }
-        merged.remove(name);
+        merged = merged.stream().filter(n -> !n.equals(name)).toList();
     }
 
     @Override
@@ -192,18 +211,22 @@ public final class AdaptedLinear extends Linear {
                         parameterStore.getValue(weight, device, training),
                         parameterStore.getValue(bias, device, training))
                 .singletonOrThrow();
+        // one snapshot of the copy-on-write state per call
+        Map<String, LinearAdapter> adapterSnapshot = adapters;
+        List<String> mergedSnapshot = merged;
         if (disabled) {
             return new NDList(y);
         }
         NDArray x32 = null;
         for (String name : active) {
-            if (merged.contains(name)) {
+            if (mergedSnapshot.contains(name) || !adapterSnapshot.containsKey(name)) {
                 continue;
             }
             if (x32 == null) {
                 x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
             }
-            NDArray dy = adapters.get(name).forward(x32, p -> parameterStore.getValue(p, device, training), training);
+            NDArray dy =
+                    adapterSnapshot.get(name).forward(x32, p -> parameterStore.getValue(p, device, training), training);
             y = y.add(dy.getDataType() == y.getDataType() ? dy : dy.toType(y.getDataType(), false));
         }
         return new NDList(y);

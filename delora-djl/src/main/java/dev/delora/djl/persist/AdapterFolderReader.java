@@ -2,7 +2,6 @@ package dev.delora.djl.persist;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -62,7 +61,7 @@ final class AdapterFolderReader {
             try {
                 moduleValues.forEach((p, v) -> {
                     NDArray target = p.getArray();
-                    target.set(new NDIndex(":"), v.toType(target.getDataType(), false));
+                    ArrayOps.assign(target, v.toType(target.getDataType(), false));
                 });
             } finally {
                 scratch.close();
