@@ -30,6 +30,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>DJL's {@code Model.newTrainer} unfreezes every parameter of a model that came from {@code Model.load}; call
  * {@link #applyTrainability()} after creating a DJL trainer.
+ *
+ * <p>Thread-safe: every method holds this handle's lock, so changes (add, load, merge, delete, …) from several threads
+ * are applied one at a time; forward passes read each module's state without locking and see it before or after a
+ * change, never half-done. Views returned ({@link #adapters()}, {@link #adaptedModules()}) are snapshots.
  */
 public final class AdaptedModel {
 
@@ -44,6 +48,7 @@ public final class AdaptedModel {
     private String activeAdapter;
     private boolean disabled;
     private boolean unloaded;
+    private boolean inferenceMode;
 
     private AdaptedModel(Block root) {
         this.root = root;
@@ -108,8 +113,8 @@ public final class AdaptedModel {
      *
      * @return an unmodifiable view
      */
-    public Map<String, AdaptedLinear> adaptedModules() {
-        return Collections.unmodifiableMap(modules);
+    public synchronized Map<String, AdaptedLinear> adaptedModules() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(modules));
     }
 
     /**
@@ -117,8 +122,8 @@ public final class AdaptedModel {
      *
      * @return an unmodifiable view
      */
-    public Map<String, AdapterConfig> adapters() {
-        return Collections.unmodifiableMap(configs);
+    public synchronized Map<String, AdapterConfig> adapters() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(configs));
     }
 
     /**
@@ -126,7 +131,7 @@ public final class AdaptedModel {
      *
      * @return the name
      */
-    public String activeAdapter() {
+    public synchronized String activeAdapter() {
         return activeAdapter;
     }
 
@@ -137,7 +142,7 @@ public final class AdaptedModel {
      * @param config its config
      * @throws IllegalArgumentException if the name is taken or the targets are invalid; the model is unchanged then
      */
-    public void addAdapter(String name, AdapterConfig config) {
+    public synchronized void addAdapter(String name, AdapterConfig config) {
         checkOpen();
         checkNewName(name);
         TargetModules.checkModulesToSave(BlockTree.nodes(root), config.targets());
@@ -145,17 +150,33 @@ public final class AdaptedModel {
     }
 
     private void checkNewName(String name) {
-        if (name == null || name.isEmpty() || name.contains(".")) {
-            throw new IllegalArgumentException(
-                    "Adapter names must be non-empty and contain no '.', got '" + name + "'");
-        }
+        checkAdapterName(name);
         if (configs.containsKey(name)) {
             throw new IllegalArgumentException(
                     "An adapter named '" + name + "' already exists; adapters: " + configs.keySet());
         }
     }
 
-    /** Wraps the targets and registers the adapters; closes them and leaves the model unchanged on failure. */
+    /**
+     * Checks an adapter name: non-empty, at most 100 characters, no {@code .} (PEFT's module-dict keys), no path
+     * separator or {@code :} and no control character (it names the sub-folder a non-default adapter is saved in).
+     *
+     * @param name the name
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static void checkAdapterName(String name) {
+        if (name == null
+                || name.isEmpty()
+                || name.length() > 100
+                || name.chars()
+                        .anyMatch(c -> c == '.' || c == '/' || c == '\\' || c == ':' || Character.isISOControl(c))) {
+            String shown = name == null ? "null" : name.length() > 100 ? name.substring(0, 100) + "..." : name;
+            throw new IllegalArgumentException("Adapter names must be 1 to 100 characters without '.', '/', '\\', "
+                    + "':' or control characters (they name a sub-folder when saved), got '" + shown + "'");
+        }
+    }
+
+    /** Wraps the targets and registers the adapters (the caller closes them and the model is unchanged on failure). */
     private void attach(
             String name, AdapterConfig config, Map<String, Linear> targets, Map<String, LinearAdapter> created) {
         Map<String, AdaptedLinear> wrappers;
@@ -181,7 +202,7 @@ public final class AdaptedModel {
      * @param config its config
      * @param restored module path to that module's adapter
      */
-    public void addAdapter(String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
+    public synchronized void addAdapter(String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
         try {
             checkOpen();
             checkNewName(name);
@@ -228,7 +249,7 @@ public final class AdaptedModel {
      *
      * @param name the adapter name
      */
-    public void setAdapter(String name) {
+    public synchronized void setAdapter(String name) {
         checkOpen();
         requireAdapter(name);
         if (isMerged()) {
@@ -248,13 +269,17 @@ public final class AdaptedModel {
      *
      * @return a handle whose {@code close()} re-enables the adapters
      */
-    public AutoCloseable disableAdapters() {
+    public synchronized AutoCloseable disableAdapters() {
         checkOpen();
         if (isMerged()) {
             unmerge();
         }
         setDisabled(true);
-        return () -> setDisabled(false);
+        return () -> {
+            synchronized (this) {
+                setDisabled(false);
+            }
+        };
     }
 
     private void setDisabled(boolean value) {
@@ -269,7 +294,7 @@ public final class AdaptedModel {
      * @param name the adapter name
      * @throws IllegalStateException if it is the only adapter (use {@link #unload()})
      */
-    public void deleteAdapter(String name) {
+    public synchronized void deleteAdapter(String name) {
         checkOpen();
         requireAdapter(name);
         if (configs.size() == 1) {
@@ -293,7 +318,7 @@ public final class AdaptedModel {
      * @throws IllegalStateException if an adapter is already merged, or an update is not finite; nothing is merged
      *     then (modules merged before the failing one are restored, to float32 rounding)
      */
-    public void merge(String... names) {
+    public synchronized void merge(String... names) {
         checkOpen();
         List<String> list = names.length == 0 ? List.of(activeAdapter) : List.of(names);
         list.forEach(this::requireAdapter);
@@ -301,7 +326,7 @@ public final class AdaptedModel {
     }
 
     /** Subtracts every merged adapter from the base weights again, last merged first. */
-    public void unmerge() {
+    public synchronized void unmerge() {
         checkOpen();
         if (!isMerged()) {
             LOG.warn("No adapter is merged; nothing to unmerge");
@@ -315,7 +340,7 @@ public final class AdaptedModel {
      *
      * @return true if a merge is in effect
      */
-    public boolean isMerged() {
+    public synchronized boolean isMerged() {
         return modules.values().stream().anyMatch(m -> !m.mergedAdapters().isEmpty());
     }
 
@@ -325,7 +350,7 @@ public final class AdaptedModel {
      *
      * @return the root block, now without adapters
      */
-    public Block mergeAndUnload() {
+    public synchronized Block mergeAndUnload() {
         checkOpen();
         boolean activeMerged =
                 modules.values().stream().anyMatch(m -> m.mergedAdapters().contains(activeAdapter));
@@ -341,7 +366,7 @@ public final class AdaptedModel {
      *
      * @return the root block, now without adapters
      */
-    public Block unload() {
+    public synchronized Block unload() {
         checkOpen();
         if (isMerged()) {
             unmerge();
@@ -365,7 +390,7 @@ public final class AdaptedModel {
      * @return the new config and the rank and size of every module before and after
      * @throws IllegalStateException if the adapter is merged
      */
-    public LoraConversion convertToLora(String name) {
+    public synchronized LoraConversion convertToLora(String name) {
         checkOpen();
         requireAdapter(name);
         return LoraConversion.convert(this, name);
@@ -386,16 +411,39 @@ public final class AdaptedModel {
     }
 
     /**
+     * Switches inference mode (PEFT's {@code inference_mode}, which {@code PeftModel.from_pretrained} sets unless
+     * {@code is_trainable=True}): in it every parameter is frozen, adapters and {@code modules_to_save} included;
+     * out of it the active adapter and the modules to save train. Loading a saved adapter turns it on by default.
+     *
+     * @param on true to freeze everything
+     */
+    public synchronized void setInferenceMode(boolean on) {
+        checkOpen();
+        inferenceMode = on;
+        applyTrainability();
+    }
+
+    /**
+     * Tells whether the model is in inference mode ({@link #setInferenceMode}).
+     *
+     * @return true if every parameter is frozen
+     */
+    public synchronized boolean isInferenceMode() {
+        return inferenceMode;
+    }
+
+    /**
      * Freezes every parameter except the active adapter's and those of {@code modules_to_save}. Injection does this;
      * call it again after anything that unfreezes parameters (DJL's {@code Model.newTrainer} on a loaded model).
      */
-    public void applyTrainability() {
+    public synchronized void applyTrainability() {
         checkOpen();
         AdapterWiring.apply(
                 root,
                 modules.values(),
-                activeAdapter,
-                configs.get(activeAdapter).targets());
+                inferenceMode ? null : activeAdapter,
+                configs.get(activeAdapter).targets(),
+                !inferenceMode);
     }
 
     /**
@@ -403,7 +451,7 @@ public final class AdaptedModel {
      *
      * @return parameter key to parameter
      */
-    public Map<String, Parameter> modulesToSaveParameters() {
+    public synchronized Map<String, Parameter> modulesToSaveParameters() {
         return AdapterWiring.modulesToSave(root, configs.get(activeAdapter).targets());
     }
 
@@ -411,7 +459,7 @@ public final class AdaptedModel {
      * Prints {@link ParameterCounts#of(AdaptedModel)} to standard output, as PEFT's
      * {@code print_trainable_parameters}.
      */
-    public void printTrainableParameters() {
+    public synchronized void printTrainableParameters() {
         System.out.println(ParameterCounts.of(this)); // NOPMD - this is the method's purpose
     }
 

@@ -104,16 +104,26 @@ final class AdapterWiring {
         modules.clear();
     }
 
-    /** Freezes every parameter except the active adapter's and those of the modules to save. */
-    static void apply(Block root, Collection<AdaptedLinear> modules, String active, TargetSpec targets) {
+    /**
+     * Freezes every parameter except the active adapter's ({@code active} may be null: none) and, when
+     * {@code trainModulesToSave}, those of the modules to save.
+     */
+    static void apply(
+            Block root,
+            Collection<AdaptedLinear> modules,
+            String active,
+            TargetSpec targets,
+            boolean trainModulesToSave) {
         Set<Parameter> trainable = Collections.newSetFromMap(new IdentityHashMap<>());
         for (AdaptedLinear m : modules) {
-            LinearAdapter a = m.adapters().get(active);
+            LinearAdapter a = active == null ? null : m.adapters().get(active);
             if (a != null) {
                 trainable.addAll(a.parameters().values());
             }
         }
-        trainable.addAll(modulesToSave(root, targets).values());
+        if (trainModulesToSave) {
+            trainable.addAll(modulesToSave(root, targets).values());
+        }
         for (Parameter p : BlockTree.parameters(root).values()) {
             p.freeze(!trainable.contains(p));
         }

@@ -17,7 +17,6 @@ import dev.delora.djl.io.Safetensors;
 import dev.delora.djl.tree.TargetModules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -91,8 +90,15 @@ final class AdapterFolderReader {
                                 + PeftAdapters.WEIGHTS_FILE);
             }
         }
-        JsonObject json = AdapterConfigJson.parseObject(
-                Files.readString(configFile, StandardCharsets.UTF_8), configFile.toString());
+        String recordedHash;
+        try (Safetensors.Reader r = Safetensors.open(weightsFile)) {
+            recordedHash = r.metadata().get(AdapterFolderFiles.CONFIG_HASH);
+        } catch (UncheckedIOException e) {
+            throw weightsError(weightsFile, e);
+        }
+        Map.Entry<Path, String> configText = AdapterFolderFiles.configFor(dir, recordedHash);
+        configFile = configText.getKey();
+        JsonObject json = AdapterConfigJson.parseObject(configText.getValue(), configFile.toString());
         AdapterConfig config = ModulesToSave.keepPresent(root, AdapterConfigJson.fromJson(json, configFile.toString()));
 
         Map<String, Linear> targets;
@@ -211,12 +217,16 @@ final class AdapterFolderReader {
             }
             return out;
         } catch (UncheckedIOException e) {
-            // Safetensors reports a corrupt header or truncated data this way; keep the file and reason
-            String msg = e.getMessage() != null && e.getMessage().contains(file.toString())
-                    ? e.getMessage()
-                    : file + ": " + e.getMessage();
-            throw new IllegalArgumentException("Cannot read the adapter weights: " + msg, e);
+            throw weightsError(file, e);
         }
+    }
+
+    /** Safetensors reports a corrupt header or truncated data as unchecked I/O; keep the file and the reason. */
+    private static IllegalArgumentException weightsError(Path file, UncheckedIOException e) {
+        String msg = e.getMessage() != null && e.getMessage().contains(file.toString())
+                ? e.getMessage()
+                : file + ": " + e.getMessage();
+        return new IllegalArgumentException("Cannot read the adapter weights: " + msg, e);
     }
 
     private static String head(List<String> keys) {

@@ -6,15 +6,13 @@ import com.google.gson.JsonObject;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.core.lora.LoraAdapter;
-import dev.delora.djl.io.AtomicFiles;
-import dev.delora.djl.io.Safetensors;
 import dev.delora.djl.peft.AdaptedLinear;
 import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.peft.LoraForm;
 import dev.delora.djl.peft.PeftTaskModel;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -176,15 +174,29 @@ public final class PeftAdapters {
             String adapterName,
             Map<String, NDArray> adapterTensors)
             throws IOException {
+        // refuse what could not be loaded back, before touching the folder
+        if (adapterTensors.isEmpty()) {
+            throw new IllegalStateException("Adapter '" + adapterName + "' has no tensors to save (the model was "
+                    + "unloaded, or the adapter deleted); " + dir + " is unchanged");
+        }
         Map<String, NDArray> tensors = new LinkedHashMap<>(adapterTensors);
         List<String> modulesToSave = ModulesToSave.saved(root, config, metadata.taskType());
         ModulesToSave.parameters(root, modulesToSave).forEach((k, p) -> tensors.put(PREFIX + k, p.getArray()));
-        Path out = AdaptedModel.DEFAULT_ADAPTER.equals(adapterName) ? dir : dir.resolve(adapterName);
-        Files.createDirectories(out);
-        // weights first: a folder whose config exists is complete (each file is replaced atomically)
-        Safetensors.write(out.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
-        AtomicFiles.writeString(out.resolve(CONFIG_FILE), AdapterConfigJson.format(configToJson(config, metadata)));
+        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+            if (!ArrayOps.allFinite(e.getValue())) {
+                throw new IllegalStateException("Tensor '" + e.getKey() + "' of adapter '" + adapterName
+                        + "' contains NaN or Inf; not saved, " + dir + " is unchanged");
+            }
+        }
+        Path out = outputFolder(dir, adapterName);
+        AdapterFolderFiles.write(out, AdapterConfigJson.format(configToJson(config, metadata)), tensors);
         return out;
+    }
+
+    /** {@code dir} for the default adapter, {@code dir/<name>} otherwise (the name cannot leave {@code dir}). */
+    private static Path outputFolder(Path dir, String adapterName) {
+        AdaptedModel.checkAdapterName(adapterName);
+        return AdaptedModel.DEFAULT_ADAPTER.equals(adapterName) ? dir : dir.resolve(adapterName);
     }
 
     /**
@@ -211,29 +223,49 @@ public final class PeftAdapters {
     }
 
     /**
-     * Loads a saved adapter onto a model without adapters as {@value AdaptedModel#DEFAULT_ADAPTER} (PEFT's
-     * {@code PeftModel.from_pretrained}); see {@link #load(Block, Path, String)}.
+     * Loads a saved adapter onto a model without adapters as {@value AdaptedModel#DEFAULT_ADAPTER}, for inference
+     * (PEFT's {@code PeftModel.from_pretrained}); see {@link #load(Block, Path, String, boolean)}.
      *
      * @param root the base model, weights loaded
      * @param dir the adapter folder
-     * @return the handle, the adapter active
+     * @return the handle, the adapter active, every parameter frozen
      * @throws IOException if a file cannot be read
      */
     public static AdaptedModel load(Block root, Path dir) throws IOException {
-        return load(root, dir, AdaptedModel.DEFAULT_ADAPTER);
+        return load(root, dir, AdaptedModel.DEFAULT_ADAPTER, false);
     }
 
     /**
-     * Loads a saved adapter onto a model without adapters and returns the handle, the adapter active.
+     * Loads a saved adapter onto a model without adapters, for inference ({@link #load(Block, Path, String, boolean)}
+     * with {@code trainable} false).
      *
      * @param root the base model (weights loaded)
      * @param dir the adapter folder ({@code dir/<name>/} is used when {@code dir} has no config but it does)
      * @param adapterName the name to give the adapter
      * @return the new handle
      * @throws IOException if a file cannot be read
-     * @throws IllegalArgumentException if the folder does not fit the model (the model is unchanged then)
      */
     public static AdaptedModel load(Block root, Path dir, String adapterName) throws IOException {
+        return load(root, dir, adapterName, false);
+    }
+
+    /**
+     * Loads a saved adapter onto a model without adapters and returns the handle, the adapter active. Like PEFT's
+     * {@code is_trainable}, {@code trainable} false loads for inference (every parameter frozen,
+     * {@link AdaptedModel#setInferenceMode}); true makes the adapter and its {@code modules_to_save} trainable. Works on
+     * any thread; the folder is validated completely before the model is touched, and on any error the model is
+     * unchanged.
+     *
+     * @param root the base model (weights loaded)
+     * @param dir the adapter folder ({@code dir/<name>/} is used when {@code dir} has no config but it does)
+     * @param adapterName the name to give the adapter
+     * @param trainable whether to train the loaded adapter further
+     * @return the new handle
+     * @throws IOException if a file cannot be read
+     * @throws IllegalArgumentException if the folder does not fit the model (the model is unchanged then)
+     */
+    public static AdaptedModel load(Block root, Path dir, String adapterName, boolean trainable) throws IOException {
+        AdaptedModel.checkAdapterName(adapterName);
         AdapterFolderReader.Prepared p = AdapterFolderReader.prepare(root, dir, adapterName);
         AdaptedModel model;
         try {
@@ -243,6 +275,7 @@ public final class PeftAdapters {
             throw e;
         }
         p.copyModulesToSave();
+        model.setInferenceMode(!trainable);
         return model;
     }
 
@@ -258,6 +291,7 @@ public final class PeftAdapters {
      *     unchanged then)
      */
     public static void load(AdaptedModel model, Path dir, String adapterName) throws IOException {
+        AdaptedModel.checkAdapterName(adapterName);
         if (model.adapters().containsKey(adapterName)) {
             throw new IllegalArgumentException("An adapter named '" + adapterName + "' already exists; adapters: "
                     + model.adapters().keySet());

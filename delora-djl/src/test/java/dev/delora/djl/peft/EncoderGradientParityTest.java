@@ -46,7 +46,7 @@ class EncoderGradientParityTest {
             Map<String, NDArray> golden = Safetensors.load(manager, Fixtures.path("grads/peft_grads.safetensors"));
             Map<String, NDArray> inputs = Safetensors.load(manager, Fixtures.path("peft/golden.safetensors"));
             HfSequenceClassifier block = withoutDropout(Fixtures.dir("peft/base"), manager);
-            PeftAdapters.load(block, Fixtures.dir("peft/" + kind));
+            PeftAdapters.load(block, Fixtures.dir("peft/" + kind), AdaptedModel.DEFAULT_ADAPTER, true);
             Map<String, Parameter> params = BlockTree.parameters(block);
 
             Map<String, Float> worst = new TreeMap<>();
