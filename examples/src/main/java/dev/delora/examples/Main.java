@@ -2,6 +2,7 @@ package dev.delora.examples;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import dev.delora.core.AdapterConfig;
 import dev.delora.core.method.AdapterMethods;
 import dev.delora.examples.glue.GlueData;
 import dev.delora.examples.glue.GlueDownload;
@@ -10,8 +11,11 @@ import dev.delora.examples.glue.GlueTask;
 import dev.delora.examples.glue.Hyperparameters;
 import dev.delora.examples.glue.ModelSource;
 import dev.delora.examples.glue.Presets;
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,6 +48,12 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--output", description = "Output folder of the default job (default: ${DEFAULT-VALUE}).")
     Path output = Path.of("runs", "default");
 
+    @Option(
+            names = "--debug",
+            scope = CommandLine.ScopeType.INHERIT,
+            description = "Print the stack trace of an error after its one-line message.")
+    boolean debug;
+
     /**
      * Runs the command line.
      *
@@ -54,29 +64,43 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * Returns the command line with one-line reports of user errors: a bad option or value, or an invalid setting
-     * found while running (an {@link IllegalArgumentException}), prints its message and exits 2, no stack trace.
+     * Returns the command line with one-line error reports. Every option is checked before any model or data is
+     * loaded. An error prints {@code error: <message>} on one line and exits 2 when it is the user's (a bad option,
+     * value, file or data: {@link IllegalArgumentException}, {@link IOException}, picocli's usage errors, which add
+     * {@code (see --help)}) or 1 when it is internal (any other exception, named by its class); {@code --debug} adds
+     * the stack trace.
      *
      * @return the configured command line
      */
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         cli.setParameterExceptionHandler((ex, args) -> {
-            ex.getCommandLine().getErr().println("error: " + ex.getMessage() + " (see --help)");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((ex, command, parsed) -> {
-            if (ex instanceof IllegalArgumentException || ex instanceof java.nio.file.NoSuchFileException) {
-                command.getErr().println("error: " + ex.getMessage());
-                return 2;
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("error: " + ErrorReport.message(ex) + " (see --help)");
+            if (Arrays.asList(args).contains("--debug")) {
+                ex.printStackTrace(err);
             }
-            throw ex;
+            err.flush();
+            return ErrorReport.USER;
         });
+        cli.setExecutionExceptionHandler(
+                (ex, command, parsed) -> ErrorReport.print(ex, command.getErr(), debug(parsed)));
         return cli;
+    }
+
+    private static boolean debug(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--debug")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
     public Integer call() throws Exception {
+        CliChecks.atLeast("--epochs", epochs, 1);
+        CliChecks.output(output);
         Hyperparameters preset = Presets.of(GlueTask.SST2, "delora");
         Hyperparameters hp = new Hyperparameters(
                 "delora",
@@ -228,8 +252,9 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            GlueTask t = GlueTask.of(task);
-            Hyperparameters p = Presets.of(t, method);
+            GlueTask t = CliChecks.named("--task", () -> GlueTask.of(task));
+            Hyperparameters p = CliChecks.named("--method", () -> Presets.of(t, method));
+            Device dev = checkValues(t);
             Map<String, Object> fields = new LinkedHashMap<>();
             if (r != null) {
                 fields.put("r", r);
@@ -250,16 +275,18 @@ public final class Main implements Callable<Integer> {
                             p.adapterFields(),
                             groups)
                     .withAdapterFields(fields);
-            hp.adapterConfig(List.of("classifier")); // fail fast, naming the field, before any model is loaded
-            if (embeddedSample && t != GlueTask.SST2) {
-                throw new CommandLine.ParameterException(
-                        new CommandLine(this), "--embedded-sample exists only for sst2, not " + t.id());
+            // fail fast, before any model is loaded: the adapter fields (naming the field), the trainer settings, the
+            // group names, the device
+            AdapterConfig config = hp.adapterConfig(List.of("classifier"));
+            hp.trainerSettings().selectionMetric(t.selectionMetric()).build();
+            CliChecks.groupNames(hp, config, groupLrs.keySet());
+            if (dev == null) {
+                dev = Engine.getInstance().defaultDevice();
             }
             Path taskDir = embeddedSample
                     ? null
                     : dataDir != null ? dataDir : GlueDownload.fromEnvironment().taskDir(t);
             Path out = output != null ? output : Path.of("runs", t.id() + "-" + hp.method());
-            Device dev = device == null ? Engine.getInstance().defaultDevice() : Device.fromName(device);
             System.out.println("glue " + t.id() + " with " + hp.method() + " on " + dev + ": " + hp);
             GlueRunner runner =
                     new GlueRunner(t, hp, new ModelSource(model), dev, out, evalBatchSize, export, System.out);
@@ -272,6 +299,39 @@ public final class Main implements Callable<Integer> {
             });
             System.out.println("results: " + out.resolve("results.md").toAbsolutePath());
             return 0;
+        }
+
+        /**
+         * Checks every option value that needs no model: each error names the option and the value.
+         *
+         * @return the device, or {@code null} for the engine's default
+         */
+        private Device checkValues(GlueTask t) {
+            CliChecks.atLeast("--epochs", epochs, 1);
+            CliChecks.atLeast("--batch-size", batchSize, 1);
+            CliChecks.atLeast("--eval-batch-size", evalBatchSize, 1);
+            CliChecks.atLeast("--max-length", maxLength, Hyperparameters.MIN_MAX_LENGTH);
+            CliChecks.atLeast("--max-train-samples", maxTrainSamples, 1);
+            CliChecks.atLeast("--r", r, 1);
+            CliChecks.positive("--lr", lr);
+            CliChecks.nonNegative("--weight-decay", weightDecay);
+            CliChecks.unitInterval("--warmup-ratio", warmupRatio);
+            CliChecks.positive("--max-grad-norm", maxGradNorm);
+            CliChecks.groupLearningRateValues(groupLrs);
+            CliChecks.seeds(seeds);
+            Device dev = device == null ? null : CliChecks.device(device);
+            if (embeddedSample && t != GlueTask.SST2) {
+                throw new IllegalArgumentException("--embedded-sample exists only for sst2, not " + t.id());
+            }
+            if (embeddedSample && dataDir != null) {
+                throw new IllegalArgumentException("--embedded-sample and --data-dir exclude each other");
+            }
+            if (dataDir != null) {
+                CliChecks.dataDir(t, dataDir);
+            }
+            CliChecks.model(model);
+            CliChecks.output(output);
+            return dev;
         }
 
         private static <T> T or(T value, T fallback) {

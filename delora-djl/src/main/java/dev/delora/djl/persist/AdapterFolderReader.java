@@ -229,7 +229,12 @@ final class AdapterFolderReader {
         return new IllegalArgumentException("Cannot read the adapter weights: " + msg, e);
     }
 
+    /** The first keys of a list, each cut to 100 characters: keys found in a file are untrusted text. */
     private static String head(List<String> keys) {
-        return keys.size() <= 8 ? keys.toString() : keys.subList(0, 8) + " …";
+        List<String> shown = keys.stream()
+                .limit(8)
+                .map(k -> k.length() > 100 ? k.substring(0, 97) + "..." : k)
+                .toList();
+        return keys.size() <= 8 ? shown.toString() : shown + " …";
     }
 }

@@ -55,6 +55,19 @@ public final class GlueData {
     }
 
     /**
+     * Checks that a task folder holds the task's train and dev files, without reading them (a command line checks
+     * this before loading a model).
+     *
+     * @param task the task
+     * @param taskDir the task folder
+     * @throws NoSuchFileException naming the missing file and the folder expected to hold it
+     */
+    public static void checkTaskDir(GlueTask task, Path taskDir) throws NoSuchFileException {
+        require(taskDir, task.trainFileName(), task);
+        require(taskDir, task.devFileName(), task);
+    }
+
+    /**
      * Loads the SST-2 sample bundled with the examples (class path {@value #EMBEDDED_SST2}): 2000 rows of the
      * GLUE training set and the full dev set, split per seed like any task.
      *

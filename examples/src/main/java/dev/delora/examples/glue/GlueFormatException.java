@@ -3,8 +3,10 @@ package dev.delora.examples.glue;
 import java.io.IOException;
 
 /**
- * A GLUE TSV file does not have the expected layout: the message names the file, the 1-based line and what was
- * expected (the column count, the header names or the allowed labels).
+ * A GLUE TSV file does not have the expected layout. The message reads {@code <file>:<line>: <what> (found …,
+ * expected …)}: the file, the 1-based line in the file (blank lines and the header count, a byte-order mark does
+ * not), what is wrong, what was found and what was expected (the column count, the header names or the allowed
+ * labels).
  */
 public final class GlueFormatException extends IOException {
 
@@ -18,10 +20,10 @@ public final class GlueFormatException extends IOException {
      *
      * @param source the file (or resource) name
      * @param line the 1-based line number
-     * @param problem what is wrong and what was expected
+     * @param problem what is wrong, what was found and what was expected
      */
     public GlueFormatException(String source, int line, String problem) {
-        super(source + ", line " + line + ": " + problem);
+        super(source + ":" + line + ": " + problem);
         this.source = source;
         this.line = line;
     }

@@ -6,12 +6,12 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import com.google.gson.GsonBuilder;
+import dev.delora.core.array.ArrayOps;
 import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.io.AtomicFiles;
@@ -395,7 +395,7 @@ public final class GlueRunner {
         }
 
         void restore() {
-            saved.forEach((p, v) -> p.getArray().set(new NDIndex("..."), v));
+            saved.forEach((p, v) -> ArrayOps.assign(p.getArray(), v));
         }
 
         @Override

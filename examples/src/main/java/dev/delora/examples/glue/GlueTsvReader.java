@@ -1,11 +1,11 @@
 package dev.delora.examples.glue;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.CharacterCodingException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -24,12 +25,13 @@ import java.util.Optional;
  *   <li>Fields are split on tab only. GLUE texts contain unbalanced {@code "} characters, so quotes are plain
  *       text, never CSV quoting.</li>
  *   <li>Lines end at {@code \n}, {@code \r\n} or {@code \r} (Python's universal newlines). Blank lines are
- *       skipped, as {@code csv.DictReader} does, and do not count as rows.</li>
- *   <li>A leading UTF-8 byte-order mark (MRPC) is dropped. Invalid UTF-8 is an error.</li>
+ *       skipped, as {@code csv.DictReader} does, and do not count as rows (they do count as lines).</li>
+ *   <li>A leading UTF-8 byte-order mark (MRPC) is dropped. Invalid UTF-8 is an error naming its line.</li>
  *   <li>Files with a header are read by column name; every row must have as many columns as the header.
  *       CoLA (no header) is read by position and needs exactly 4 columns.</li>
  *   <li>Unlike Hugging Face, which silently drops rows with missing fields, any malformed row is an error
- *       ({@link GlueFormatException} naming file and 1-based line).</li>
+ *       ({@link GlueFormatException}: {@code <file>:<line>: <what> (found …, expected …)}, the 1-based line
+ *       in the file, not the row index).</li>
  * </ul>
  */
 public final class GlueTsvReader {
@@ -64,29 +66,15 @@ public final class GlueTsvReader {
      * @throws IOException if the stream cannot be read
      */
     public static List<GlueExample> read(GlueTask task, InputStream in, String sourceName) throws IOException {
-        CharsetDecoder decoder = StandardCharsets.UTF_8
-                .newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, decoder));
+        Lines lines = new Lines(in, sourceName);
         List<GlueExample> out = new ArrayList<>();
-        int lineNo = 0;
         String[] header = null;
         int colA = -1;
         int colB = -1;
         int colLabel = -1;
         int expectedColumns = GlueTask.COLA_COLUMNS;
-        String line;
-        while (true) {
-            try {
-                line = reader.readLine();
-            } catch (CharacterCodingException e) {
-                throw new GlueFormatException(sourceName, lineNo + 1, "not valid UTF-8 (" + e + ")");
-            }
-            if (line == null) {
-                break;
-            }
-            lineNo++;
+        for (String line; (line = lines.next()) != null; ) {
+            int lineNo = lines.number();
             if (lineNo == 1 && !line.isEmpty() && line.charAt(0) == BOM) {
                 line = line.substring(1);
             }
@@ -106,12 +94,10 @@ public final class GlueTsvReader {
                 throw new GlueFormatException(
                         sourceName,
                         lineNo,
-                        "expected " + expectedColumns + " tab-separated "
-                                + "columns for " + task.id()
-                                + (header != null
-                                        ? " (header: " + String.join(" | ", header) + ")"
-                                        : " (source, label, mark, sentence)")
-                                + " but found " + cols.length);
+                        "wrong number of tab-separated columns for " + task.id() + " (found " + cols.length
+                                + ", expected " + expectedColumns + ": "
+                                + (header != null ? String.join(" | ", header) : "source | label | mark | sentence")
+                                + ")");
             }
             String textA;
             Optional<String> textB;
@@ -129,15 +115,22 @@ public final class GlueTsvReader {
             try {
                 label = task.parseLabel(rawLabel);
             } catch (IllegalArgumentException e) {
-                throw new GlueFormatException(sourceName, lineNo, e.getMessage());
+                throw new GlueFormatException(
+                        sourceName,
+                        lineNo,
+                        task.isRegression()
+                                ? "unparsable " + task.id() + " score (found '" + rawLabel
+                                        + "', expected a decimal number)"
+                                : "unexpected " + task.id() + " label (found '" + rawLabel + "', expected one of "
+                                        + String.join(", ", task.allowedRawLabels()) + ")");
             }
             out.add(new GlueExample(textA, textB, label, out.size()));
         }
         if (task.hasHeader() && header == null) {
             throw new GlueFormatException(
                     sourceName,
-                    Math.max(lineNo, 1),
-                    "empty file: expected a header naming " + "the " + task.id() + " columns");
+                    Math.max(lines.number(), 1),
+                    "no header (found an empty file, expected a header naming the " + task.id() + " columns)");
         }
         return out;
     }
@@ -149,9 +142,99 @@ public final class GlueTsvReader {
             throw new GlueFormatException(
                     source,
                     line,
-                    "header has no column '" + name + "' needed for " + task.id() + "; found columns: "
-                            + String.join(" | ", header));
+                    "header lacks the column '" + name + "' needed for " + task.id() + " (found "
+                            + String.join(" | ", header) + ")");
         }
         return idx;
+    }
+
+    /**
+     * Splits bytes into lines as Python's universal newlines do ({@code \n}, {@code \r\n}, {@code \r}) and decodes
+     * each line on its own, so a decoding error names the line that holds the bad bytes (a buffered reader decodes
+     * ahead and would fail on an earlier line).
+     */
+    private static final class Lines {
+        private final InputStream in;
+        private final String source;
+        private final byte[] buf = new byte[1 << 16];
+        private final CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        private byte[] line = new byte[256];
+        private int pos;
+        private int limit;
+        private int number;
+
+        Lines(InputStream in, String source) {
+            this.in = in;
+            this.source = source;
+        }
+
+        /** The 1-based number of the line last returned (0 before the first). */
+        int number() {
+            return number;
+        }
+
+        /** Returns the next line without its terminator, or {@code null} at the end. */
+        String next() throws IOException {
+            int len = 0;
+            boolean any = false;
+            while (true) {
+                if (pos == limit && !fill()) {
+                    if (!any) {
+                        return null;
+                    }
+                    break;
+                }
+                any = true;
+                byte b = buf[pos++];
+                if (b == '\n') {
+                    break;
+                }
+                if (b == '\r') {
+                    if ((pos < limit || fill()) && buf[pos] == '\n') {
+                        pos++;
+                    }
+                    break;
+                }
+                if (len == line.length) {
+                    line = Arrays.copyOf(line, len * 2);
+                }
+                line[len++] = b;
+            }
+            number++;
+            return decode(len);
+        }
+
+        private boolean fill() throws IOException {
+            int n = in.read(buf);
+            pos = 0;
+            limit = Math.max(n, 0);
+            return n > 0;
+        }
+
+        private String decode(int len) throws GlueFormatException {
+            ByteBuffer bytes = ByteBuffer.wrap(line, 0, len);
+            CharBuffer chars = CharBuffer.allocate(len);
+            decoder.reset();
+            CoderResult r = decoder.decode(bytes, chars, true);
+            if (!r.isError()) {
+                r = decoder.flush(chars);
+            }
+            if (r.isError()) {
+                int at = bytes.position();
+                StringBuilder found = new StringBuilder();
+                for (int i = at; i < Math.min(len, at + Math.max(r.length(), 1)); i++) {
+                    found.append(String.format(Locale.ROOT, "%s0x%02X", found.length() == 0 ? "" : " ", line[i]));
+                }
+                throw new GlueFormatException(
+                        source,
+                        number,
+                        "not valid UTF-8 (found byte " + found + " at byte " + (at + 1)
+                                + " of the line, expected UTF-8 text)");
+            }
+            return chars.flip().toString();
+        }
     }
 }

@@ -41,12 +41,15 @@ public record Hyperparameters(
         Map<String, Object> adapterFields,
         Map<String, Double> groupLearningRates) {
 
+    /** The smallest tokenizer truncation length accepted: room for the special tokens and some text. */
+    public static final int MIN_MAX_LENGTH = 8;
+
     /** Validates the values that no config downstream checks. */
     public Hyperparameters {
         method = AdapterMethods.byName(Objects.requireNonNull(method, "method")).name();
-        if (epochs < 1 || batchSize < 1 || maxLength < 8) {
-            throw new IllegalArgumentException("epochs and batch size must be >= 1 and max length >= 8, got " + epochs
-                    + ", " + batchSize + ", " + maxLength);
+        if (epochs < 1 || batchSize < 1 || maxLength < MIN_MAX_LENGTH) {
+            throw new IllegalArgumentException("epochs and batch size must be >= 1 and max length >= " + MIN_MAX_LENGTH
+                    + ", got " + epochs + ", " + batchSize + ", " + maxLength);
         }
         if (!(lr > 0)) {
             throw new IllegalArgumentException("learning rate must be > 0, got " + lr);
