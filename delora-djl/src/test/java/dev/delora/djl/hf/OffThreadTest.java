@@ -35,23 +35,36 @@ class OffThreadTest {
     @Test
     void everyEntryPointWorksOnAFreshThread() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            HfModels.Loaded<HfSequenceClassifier> loaded = TestThreads.onNewThread(() ->
-                    HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null));
+            HfModels.Loaded<HfSequenceClassifier> loaded = TestThreads.onNewThread(
+                    () -> HfModels.sequenceClassifier(Fixtures.dir("hf/tiny-bert"), manager, null));
             HfSequenceClassifier block = loaded.block();
-            NDList inputs = new NDList(manager.create(new long[][] {{2, 7, 8, 3}, {2, 9, 3, 0}}),
+            NDList inputs = new NDList(
+                    manager.create(new long[][] {{2, 7, 8, 3}, {2, 9, 3, 0}}),
                     manager.create(new long[][] {{1, 1, 1, 1}, {1, 1, 1, 0}}));
             for (AdapterConfig config : List.of(
-                    DeloraConfig.builder().r(2).init(DeloraInit.PAPER).targetModules("query", "value").build(),
+                    DeloraConfig.builder()
+                            .r(2)
+                            .init(DeloraInit.PAPER)
+                            .targetModules("query", "value")
+                            .build(),
                     LoraXsConfig.builder().r(2).targetModules("query").build(),
                     SoraConfig.builder().r(2).targetModules("value").build())) {
                 String what = config.peftType();
                 NDArray base = forward(block, manager, inputs);
                 AdaptedModel peft = TestThreads.onNewThread(() -> AdaptedModel.inject(block, config));
                 TestThreads.onNewThread(() -> {
-                    try (AdapterTrainer<Integer> trainer = AdapterTrainer.forAdapter(peft, (out, y) ->
-                            out.head().sum(), TrainerSettings.builder().progress(false).learningRate(0.1).warmupRatio(0).build())) {
-                        return trainer.fit(List.of(0), (m, i) -> new AdapterTrainer.Batch(inputs, m.zeros(
-                                new ai.djl.ndarray.types.Shape(2)), 2));
+                    try (AdapterTrainer<Integer> trainer = AdapterTrainer.forAdapter(
+                            peft,
+                            (out, y) -> out.head().sum(),
+                            TrainerSettings.builder()
+                                    .progress(false)
+                                    .learningRate(0.1)
+                                    .warmupRatio(0)
+                                    .build())) {
+                        return trainer.fit(
+                                List.of(0),
+                                (m, i) -> new AdapterTrainer.Batch(
+                                        inputs, m.zeros(new ai.djl.ndarray.types.Shape(2)), 2));
                     }
                 });
                 NDArray trained = forward(block, manager, inputs);
@@ -61,11 +74,17 @@ class OffThreadTest {
                     peft.merge();
                     return null;
                 });
-                assertTrue(forward(block, manager, inputs).sub(trained).abs().max().getFloat() < 1e-4, what);
+                assertTrue(
+                        forward(block, manager, inputs).sub(trained).abs().max().getFloat() < 1e-4, what);
                 TestThreads.onNewThread(peft::unload);
-                assertEquals(0f, forward(block, manager, inputs).sub(base).abs().max().getFloat(), 1e-5f, what);
+                assertEquals(
+                        0f,
+                        forward(block, manager, inputs).sub(base).abs().max().getFloat(),
+                        1e-5f,
+                        what);
                 AdaptedModel back = TestThreads.onNewThread(() -> PeftAdapters.load(block, dir));
-                assertTrue(forward(block, manager, inputs).sub(trained).abs().max().getFloat() < 1e-5, what);
+                assertTrue(
+                        forward(block, manager, inputs).sub(trained).abs().max().getFloat() < 1e-5, what);
                 back.unload();
             }
         }

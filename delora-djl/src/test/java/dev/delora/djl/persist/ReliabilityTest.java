@@ -53,20 +53,20 @@ class ReliabilityTest {
     void aFailedLoadOnAnotherThreadLeavesTheModelAsItWas() throws Exception {
         Path broken = tmp.resolve("broken");
         Files.createDirectories(broken);
-        Files.copy(Fixtures.dir("peft/lora").resolve(PeftAdapters.CONFIG_FILE), broken.resolve(
-                PeftAdapters.CONFIG_FILE));
+        Files.copy(
+                Fixtures.dir("peft/lora").resolve(PeftAdapters.CONFIG_FILE), broken.resolve(PeftAdapters.CONFIG_FILE));
         byte[] weights = Files.readAllBytes(Fixtures.dir("peft/lora").resolve(PeftAdapters.WEIGHTS_FILE));
         Files.write(broken.resolve(PeftAdapters.WEIGHTS_FILE), java.util.Arrays.copyOf(weights, weights.length - 9));
         HfSequenceClassifier block = PeftGoldenTest.base().block();
         NDArray before = PeftGoldenTest.logits(block);
-        assertThrows(IllegalArgumentException.class, () -> TestThreads.onNewThread(() -> PeftAdapters.load(block,
-                broken)));
+        assertThrows(
+                IllegalArgumentException.class, () -> TestThreads.onNewThread(() -> PeftAdapters.load(block, broken)));
         assertFalse(hasAdapters(block));
         assertEquals(0f, PeftGoldenTest.maxDiff(before, PeftGoldenTest.logits(block)));
         // and the same model then loads a good folder, on yet another thread
         TestThreads.onNewThread(() -> PeftAdapters.load(block, Fixtures.dir("peft/lora")));
-        assertTrue(PeftGoldenTest.maxDiff(PeftGoldenTest.golden.get("logits_lora"), PeftGoldenTest.logits(block))
-                <= 1e-4);
+        assertTrue(
+                PeftGoldenTest.maxDiff(PeftGoldenTest.golden.get("logits_lora"), PeftGoldenTest.logits(block)) <= 1e-4);
     }
 
     @Test
@@ -74,46 +74,64 @@ class ReliabilityTest {
         AdaptedModel frozen = PeftAdapters.load(PeftGoldenTest.base().block(), Fixtures.dir("peft/lora"));
         assertTrue(frozen.isInferenceMode());
         assertTrue(BlockTree.parameters(frozen.block()).values().stream().noneMatch(Parameter::requiresGradient));
-        AdaptedModel trainable = PeftAdapters.load(PeftGoldenTest.base().block(), Fixtures.dir("peft/lora"),
-                AdaptedModel.DEFAULT_ADAPTER, true);
+        AdaptedModel trainable = PeftAdapters.load(
+                PeftGoldenTest.base().block(), Fixtures.dir("peft/lora"), AdaptedModel.DEFAULT_ADAPTER, true);
         assertFalse(trainable.isInferenceMode());
         long lora = BlockTree.parameters(trainable.block()).entrySet().stream()
                 .filter(e -> e.getValue().requiresGradient() && e.getKey().contains("lora_"))
                 .count();
         assertTrue(lora > 0, "trainable LoRA tensors");
-        assertTrue(BlockTree.parameters(trainable.block()).entrySet().stream()
-                .filter(e -> e.getKey().startsWith("classifier."))
-                .allMatch(e -> e.getValue().requiresGradient()), "the head trains");
+        assertTrue(
+                BlockTree.parameters(trainable.block()).entrySet().stream()
+                        .filter(e -> e.getKey().startsWith("classifier."))
+                        .allMatch(e -> e.getValue().requiresGradient()),
+                "the head trains");
     }
 
     @Test
     void savesRefuseWhatCouldNotBeLoadedAndLeaveTheFolder() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             SequentialBlock net = TestModels.mlp(manager, 4);
-            AdaptedModel peft = AdaptedModel.inject(net, LoraConfig.builder().r(2)
-                    .initLoraWeights(LoraInit.RANDOM).targetModules("01Linear").build());
+            AdaptedModel peft = AdaptedModel.inject(
+                    net,
+                    LoraConfig.builder()
+                            .r(2)
+                            .initLoraWeights(LoraInit.RANDOM)
+                            .targetModules("01Linear")
+                            .build());
             Path dir = PeftAdapters.save(peft, tmp.resolve("good"));
             byte[] config = Files.readAllBytes(dir.resolve(PeftAdapters.CONFIG_FILE));
             byte[] weights = Files.readAllBytes(dir.resolve(PeftAdapters.WEIGHTS_FILE));
 
-            Parameter a = peft.adaptedModules().get("01Linear").adapters().get("default").parameters()
+            Parameter a = peft.adaptedModules()
+                    .get("01Linear")
+                    .adapters()
+                    .get("default")
+                    .parameters()
                     .get("lora_A.weight");
             float[] good = a.getArray().toFloatArray();
             a.getArray().set(new NDIndex("0, 0"), Float.NaN);
-            String msg = assertThrows(IllegalStateException.class, () -> PeftAdapters.save(peft, dir)).getMessage();
+            String msg = assertThrows(IllegalStateException.class, () -> PeftAdapters.save(peft, dir))
+                    .getMessage();
             assertTrue(msg.contains("NaN") && msg.contains("lora_A.weight"), msg);
             assertArrayEquals(config, Files.readAllBytes(dir.resolve(PeftAdapters.CONFIG_FILE)));
             assertArrayEquals(weights, Files.readAllBytes(dir.resolve(PeftAdapters.WEIGHTS_FILE)));
-            a.getArray().set(new NDIndex("..."), manager.create(good, a.getArray().getShape()));
+            a.getArray()
+                    .set(new NDIndex("..."), manager.create(good, a.getArray().getShape()));
 
             for (String name : new String[] {"../../escape", "/abs", "a\\b", "x:y", ""}) {
-                assertThrows(IllegalArgumentException.class, () -> peft.addAdapter(name, LoraConfig.builder()
-                        .targetModules("01Linear").build()), name);
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> peft.addAdapter(
+                                name,
+                                LoraConfig.builder().targetModules("01Linear").build()),
+                        name);
                 assertThrows(IllegalArgumentException.class, () -> PeftAdapters.load(peft, dir, name), name);
             }
 
             peft.unload();
-            msg = assertThrows(IllegalStateException.class, () -> PeftAdapters.save(peft, dir)).getMessage();
+            msg = assertThrows(IllegalStateException.class, () -> PeftAdapters.save(peft, dir))
+                    .getMessage();
             assertTrue(msg.contains("no tensors"), msg);
             assertArrayEquals(weights, Files.readAllBytes(dir.resolve(PeftAdapters.WEIGHTS_FILE)));
         }
@@ -126,8 +144,13 @@ class ReliabilityTest {
             Parameter w = net.getChildren().get("01Linear").getParameters().get("weight");
             w.getArray().set(new NDIndex("0, 0"), Float.MAX_VALUE * 0.99f);
             float[] before = w.getArray().toFloatArray();
-            AdaptedModel peft = AdaptedModel.inject(net, LoraConfig.builder().r(1).targetModules("01Linear").build());
-            Map<String, Parameter> p = peft.adaptedModules().get("01Linear").adapters().get("default").parameters();
+            AdaptedModel peft = AdaptedModel.inject(
+                    net, LoraConfig.builder().r(1).targetModules("01Linear").build());
+            Map<String, Parameter> p = peft.adaptedModules()
+                    .get("01Linear")
+                    .adapters()
+                    .get("default")
+                    .parameters();
             // ΔW[0, 0] = scaling · B[0]·A[0] = 8 · 3.2e18 · 3.2e18 ≈ 8.2e37: finite, but W + ΔW overflows
             p.get("lora_A.weight").getArray().set(new NDIndex("..."), 3.2e18f);
             p.get("lora_B.weight").getArray().set(new NDIndex("..."), 3.2e18f);
@@ -144,10 +167,20 @@ class ReliabilityTest {
             SequentialBlock net = TestModels.mlp(manager, 4);
             Parameter w = net.getChildren().get("01Linear").getParameters().get("weight");
             float[] before = w.getArray().toFloatArray();
-            AdaptedModel peft = AdaptedModel.inject(net, LoraConfig.builder().r(2)
-                    .initLoraWeights(LoraInit.RANDOM).targetModules("01Linear").build());
-            NDArray b = peft.adaptedModules().get("01Linear").adapters().get("default").parameters()
-                    .get("lora_B.weight").getArray();
+            AdaptedModel peft = AdaptedModel.inject(
+                    net,
+                    LoraConfig.builder()
+                            .r(2)
+                            .initLoraWeights(LoraInit.RANDOM)
+                            .targetModules("01Linear")
+                            .build());
+            NDArray b = peft.adaptedModules()
+                    .get("01Linear")
+                    .adapters()
+                    .get("default")
+                    .parameters()
+                    .get("lora_B.weight")
+                    .getArray();
             b.set(new NDIndex("..."), 0.5f);
             peft.merge();
             b.set(new NDIndex("..."), -3f); // an optimizer step while merged
