@@ -1,6 +1,5 @@
 package dev.delora.djl.peft;
 
-import ai.djl.Model;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
@@ -18,22 +17,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The handle on a DJL model with adapters, like PEFT's {@code PeftModel}: adapters by name, the active one,
- * merge/unmerge, unload and the trainable-parameter report.
- *
- * <p>Injection finds {@code Linear} blocks by PEFT-style dotted paths ({@link BlockTree}), swaps in an
- * {@link AdaptedLinear} wherever the tree refers to the original (child lists and fields) and freezes every parameter
- * that is neither the active adapter's nor in {@code modules_to_save}. Every operation validates first and changes the
- * model only when it can complete.
+ * merge/unmerge, unload and inference mode. Injection finds {@code Linear} blocks by PEFT-style dotted paths
+ * ({@link BlockTree}), swaps in an {@link AdaptedLinear} wherever the tree refers to the original and freezes every
+ * parameter that is neither the active adapter's nor in {@code modules_to_save}. Every operation validates first and
+ * changes the model only when it can complete.
  *
  * <p>{@code modules_to_save} are trained in place (as the DeLoRA and LoRA-XS reference code does), not as PEFT's
- * per-adapter copies, so they are shared by all adapters of the model.
+ * per-adapter copies, so all adapters share them. DJL's {@code Model.newTrainer} unfreezes every parameter of a
+ * model from {@code Model.load}; call {@link #applyTrainability()} after creating a DJL trainer.
  *
- * <p>DJL's {@code Model.newTrainer} unfreezes every parameter of a model that came from {@code Model.load}; call
- * {@link #applyTrainability()} after creating a DJL trainer.
- *
- * <p>Thread-safe: every method holds this handle's lock, so changes (add, load, merge, delete, …) from several threads
- * are applied one at a time; forward passes read each module's state without locking and see it before or after a
- * change, never half-done. Views returned ({@link #adapters()}, {@link #adaptedModules()}) are snapshots.
+ * <p>Thread-safe: methods hold this handle's lock, so changes from several threads apply one at a time; forward
+ * passes read each module's state without locking and see a change before or after, never half-done. Returned maps
+ * are snapshots.
  */
 public final class AdaptedModel {
 
@@ -52,17 +47,6 @@ public final class AdaptedModel {
 
     private AdaptedModel(Block root) {
         this.root = root;
-    }
-
-    /**
-     * Injects an adapter named {@value #DEFAULT_ADAPTER} into a model's block.
-     *
-     * @param model the model; its block must be initialised
-     * @param config the adapter config
-     * @return the handle
-     */
-    public static AdaptedModel inject(Model model, AdapterConfig config) {
-        return inject(model.getBlock(), config, DEFAULT_ADAPTER);
     }
 
     /**
@@ -87,12 +71,7 @@ public final class AdaptedModel {
      *     not exist; the model is unchanged then
      */
     public static AdaptedModel inject(Block root, AdapterConfig config, String adapterName) {
-        for (BlockTree.Node node : BlockTree.nodes(root).values()) {
-            if (node.block() instanceof AdaptedLinear) {
-                throw new IllegalStateException("The model already has adapters (module '" + node.path()
-                        + "'); add more through the AdaptedModel that injected them (addAdapter)");
-            }
-        }
+        requireNoAdapters(root);
         AdaptedModel model = new AdaptedModel(root);
         model.addAdapter(adapterName, config);
         model.setAdapter(adapterName);
@@ -150,30 +129,13 @@ public final class AdaptedModel {
     }
 
     private void checkNewName(String name) {
-        checkAdapterName(name);
+        AdapterNames.check(name);
         if (configs.containsKey(name)) {
             throw new IllegalArgumentException(
                     "An adapter named '" + name + "' already exists; adapters: " + configs.keySet());
         }
     }
 
-    /**
-     * Checks an adapter name: non-empty, at most 100 characters, no {@code .} (PEFT's module-dict keys), no path
-     * separator or {@code :} and no control character (it names the sub-folder a non-default adapter is saved in).
-     *
-     * @param name the name
-     * @throws IllegalArgumentException naming what is wrong
-     */
-    public static void checkAdapterName(String name) {
-        if (name == null
-                || name.isEmpty()
-                || name.length() > 100
-                || name.chars()
-                        .anyMatch(c -> c == '.' || c == '/' || c == '\\' || c == ':' || Character.isISOControl(c))) {
-            String shown = name == null ? "null" : name.length() > 100 ? name.substring(0, 100) + "..." : name;
-            throw new IllegalArgumentException("Adapter names must be 1 to 100 characters without '.', '/', '\\', "
-                    + "':' or control characters (they name a sub-folder when saved), got '" + shown + "'");
-        }
     }
 
     /** Wraps the targets and registers the adapters (the caller closes them and the model is unchanged on failure). */
@@ -231,12 +193,11 @@ public final class AdaptedModel {
      */
     public static AdaptedModel withAdapters(
             Block root, String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
-        for (BlockTree.Node node : BlockTree.nodes(root).values()) {
-            if (node.block() instanceof AdaptedLinear) {
-                restored.values().forEach(AdaptedModel::close);
-                throw new IllegalStateException("The model already has adapters (module '" + node.path()
-                        + "'); load more through the AdaptedModel that holds them");
-            }
+        try {
+            requireNoAdapters(root);
+        } catch (IllegalStateException e) {
+            restored.values().forEach(LinearAdapter::close);
+            throw e;
         }
         AdaptedModel model = new AdaptedModel(root);
         model.addAdapter(name, config, restored);
@@ -396,7 +357,7 @@ public final class AdaptedModel {
         return LoraConversion.convert(this, name);
     }
 
-    /** Replaces one module's adapter (conversion); the old one is closed. */
+    // conversion (LoraConversion): replace one module's adapter, closing the old one; then record the new config
     void replaceAdapter(String module, String name, LinearAdapter adapter) {
         AdaptedLinear m = modules.get(module);
         close(m.removeAdapter(name));
@@ -404,7 +365,6 @@ public final class AdaptedModel {
         m.setActive(Set.of(activeAdapter));
     }
 
-    /** Records a new config for an adapter whose modules were replaced. */
     void replaceConfig(String name, AdapterConfig config) {
         configs.put(name, config);
         applyTrainability();
@@ -424,9 +384,9 @@ public final class AdaptedModel {
     }
 
     /**
-     * Tells whether the model is in inference mode ({@link #setInferenceMode}).
+     * Tells whether every parameter is frozen ({@link #setInferenceMode}).
      *
-     * @return true if every parameter is frozen
+     * @return true in inference mode
      */
     public synchronized boolean isInferenceMode() {
         return inferenceMode;
@@ -461,6 +421,15 @@ public final class AdaptedModel {
      */
     public synchronized void printTrainableParameters() {
         System.out.println(ParameterCounts.of(this)); // NOPMD - this is the method's purpose
+    }
+
+    private static void requireNoAdapters(Block root) {
+        for (BlockTree.Node node : BlockTree.nodes(root).values()) {
+            if (node.block() instanceof AdaptedLinear) {
+                throw new IllegalStateException("The model already has adapters (module '" + node.path()
+                        + "'); add or load more through the AdaptedModel that holds them");
+            }
+        }
     }
 
     private void requireAdapter(String name) {

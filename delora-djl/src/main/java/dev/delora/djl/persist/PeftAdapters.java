@@ -10,6 +10,7 @@ import dev.delora.core.array.ArrayOps;
 import dev.delora.core.lora.LoraAdapter;
 import dev.delora.djl.peft.AdaptedLinear;
 import dev.delora.djl.peft.AdaptedModel;
+import dev.delora.djl.peft.AdapterNames;
 import dev.delora.djl.peft.LoraForm;
 import dev.delora.djl.peft.PeftTaskModel;
 import java.io.IOException;
@@ -195,7 +196,7 @@ public final class PeftAdapters {
 
     /** {@code dir} for the default adapter, {@code dir/<name>} otherwise (the name cannot leave {@code dir}). */
     private static Path outputFolder(Path dir, String adapterName) {
-        AdaptedModel.checkAdapterName(adapterName);
+        AdapterNames.check(adapterName);
         return AdaptedModel.DEFAULT_ADAPTER.equals(adapterName) ? dir : dir.resolve(adapterName);
     }
 
@@ -252,8 +253,8 @@ public final class PeftAdapters {
     /**
      * Loads a saved adapter onto a model without adapters and returns the handle, the adapter active. Like PEFT's
      * {@code is_trainable}, {@code trainable} false loads for inference (every parameter frozen,
-     * {@link AdaptedModel#setInferenceMode}); true makes the adapter and its {@code modules_to_save} trainable. Works on
-     * any thread; the folder is validated completely before the model is touched, and on any error the model is
+     * {@link AdaptedModel#setInferenceMode}); true makes the adapter and its {@code modules_to_save} trainable.
+     * Works on any thread; the folder is validated completely before the model is touched, and on any error the model is
      * unchanged.
      *
      * @param root the base model (weights loaded)
@@ -265,7 +266,7 @@ public final class PeftAdapters {
      * @throws IllegalArgumentException if the folder does not fit the model (the model is unchanged then)
      */
     public static AdaptedModel load(Block root, Path dir, String adapterName, boolean trainable) throws IOException {
-        AdaptedModel.checkAdapterName(adapterName);
+        AdapterNames.check(adapterName);
         AdapterFolderReader.Prepared p = AdapterFolderReader.prepare(root, dir, adapterName);
         AdaptedModel model;
         try {
@@ -291,7 +292,7 @@ public final class PeftAdapters {
      *     unchanged then)
      */
     public static void load(AdaptedModel model, Path dir, String adapterName) throws IOException {
-        AdaptedModel.checkAdapterName(adapterName);
+        AdapterNames.check(adapterName);
         if (model.adapters().containsKey(adapterName)) {
             throw new IllegalArgumentException("An adapter named '" + adapterName + "' already exists; adapters: "
                     + model.adapters().keySet());
