@@ -136,8 +136,6 @@ public final class AdaptedModel {
         }
     }
 
-    }
-
     /** Wraps the targets and registers the adapters (the caller closes them and the model is unchanged on failure). */
     private void attach(
             String name, AdapterConfig config, Map<String, Linear> targets, Map<String, LinearAdapter> created) {

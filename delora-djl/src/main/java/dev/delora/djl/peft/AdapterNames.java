@@ -22,4 +22,5 @@ public final class AdapterNames {
             throw new IllegalArgumentException("Adapter names must be 1 to 100 characters without '.', '/', '\\', "
                     + "':' or control characters (they name a sub-folder when saved), got '" + shown + "'");
         }
+    }
 }
