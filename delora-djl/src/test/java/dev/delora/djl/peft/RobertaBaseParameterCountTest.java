@@ -78,7 +78,7 @@ class RobertaBaseParameterCountTest {
     }
 
     private static void check(HfSequenceClassifier model, AdapterConfig config, long trainable, boolean withHead) {
-        AdaptedModel peft = AdaptedModel.inject(model.getBlock(), config);
+        AdaptedModel peft = AdaptedModel.inject(model, config);
         ParameterCounts report = ParameterCounts.of(peft);
         assertEquals(trainable, report.trainable(), config.toString());
         long adapterScalars = withHead ? trainable - HEAD : trainable;
