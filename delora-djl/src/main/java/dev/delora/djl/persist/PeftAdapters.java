@@ -254,8 +254,8 @@ public final class PeftAdapters {
      * Loads a saved adapter onto a model without adapters and returns the handle, the adapter active. Like PEFT's
      * {@code is_trainable}, {@code trainable} false loads for inference (every parameter frozen,
      * {@link AdaptedModel#setInferenceMode}); true makes the adapter and its {@code modules_to_save} trainable.
-     * Works on any thread; the folder is validated completely before the model is touched, and on any error the model is
-     * unchanged.
+     * Works on any thread; the folder is validated completely before the model is touched, and on any error the
+     * model is unchanged.
      *
      * @param root the base model (weights loaded)
      * @param dir the adapter folder ({@code dir/<name>/} is used when {@code dir} has no config but it does)
