@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.ParameterList;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -130,7 +131,9 @@ public final class AdaptedLinear extends Linear {
         Map<String, LinearAdapter> next = new LinkedHashMap<>(adapters);
         next.put(name, adapter);
         adapters = Collections.unmodifiableMap(next);
-        adapter.parameters().forEach((key, p) -> parameters.put(LinearAdapter.qualifiedName(key, name), p));
+        synchronized (parameters) {
+            adapter.parameters().forEach((key, p) -> parameters.put(LinearAdapter.qualifiedName(key, name), p));
+        }
     }
 
     LinearAdapter removeAdapter(String name) {
@@ -146,7 +149,9 @@ public final class AdaptedLinear extends Linear {
             if (kept != null) {
                 kept.close();
             }
-            adapter.parameters().keySet().forEach(key -> parameters.remove(LinearAdapter.qualifiedName(key, name)));
+            synchronized (parameters) {
+                adapter.parameters().keySet().forEach(key -> parameters.remove(LinearAdapter.qualifiedName(key, name)));
+            }
         }
         return adapter;
     }
@@ -230,6 +235,17 @@ public final class AdaptedLinear extends Linear {
             y = y.add(dy.getDataType() == y.getDataType() ? dy : dy.toType(y.getDataType(), false));
         }
         return new NDList(y);
+    }
+
+    /**
+     * Returns the weight, bias and every adapter's parameters, as a snapshot: adapters may be added on another thread
+     * (DJL iterates this map whenever a forward pass checks {@code isInitialized()}).
+     */
+    @Override
+    public ParameterList getDirectParameters() {
+        synchronized (parameters) {
+            return super.getDirectParameters();
+        }
     }
 
     @Override
