@@ -118,15 +118,17 @@ public final class ArrayOps {
      * Changes an array (typically a parameter's) in place through a detached view of it. Autograd refuses an in-place
      * op on a leaf that records gradients whenever the calling thread records gradients, and DJL turns recording off
      * only on the thread that started the engine; library code that writes parameters (loading, merging, restoring)
-     * goes through here, so it works on any thread. The view and its wrappers live in a scope closed on return.
+     * goes through here, so it works on any thread. The view lives in a scope closed on return; {@code target} itself
+     * never changes manager (lending it to a scope would put other threads' results in that scope, which closes them).
      *
      * @param target the array to change
      * @param inPlace the in-place operation, applied to a view sharing {@code target}'s storage
      */
     public static void update(NDArray target, Consumer<NDArray> inPlace) {
         try (NDManager scope = target.getManager().newSubManager()) {
-            target.tempAttach(scope);
-            inPlace.accept(target.stopGradient());
+            NDArray view = target.stopGradient();
+            view.attach(scope);
+            inPlace.accept(view);
         }
     }
 

@@ -96,8 +96,9 @@ public final class OuterMethod implements AdapterMethod {
                 }
                 NDArray sum = null;
                 for (NDArray v : vs) {
-                    v.tempAttach(stepManager);
-                    NDArray s = v.square().sum();
+                    NDArray sq = v.square();
+                    sq.attach(stepManager);
+                    NDArray s = sq.sum();
                     sum = sum == null ? s : sum.add(s);
                 }
                 return ArrayOps.scaled(sum, c.decay());
