@@ -77,10 +77,8 @@ public final class SoraGateOptimizer implements AutoCloseable {
             // Ops allocate their result in the first operand's manager; lending the gate array to the step's
             // manager keeps the per-step temporaries out of the (long-lived) parameter manager. It goes back when
             // the step's manager closes.
-            // |g| is created next to the gate, then moved to the step's manager with everything computed from it
-            NDArray abs = g.abs();
-            abs.attach(manager);
-            NDArray s = abs.sum();
+            g.tempAttach(manager);
+            NDArray s = g.abs().sum();
             sum = sum == null ? s : sum.add(s);
             numel += g.size();
         }
@@ -132,14 +130,11 @@ public final class SoraGateOptimizer implements AutoCloseable {
         try (NDManager tmp = stateManager.newSubManager()) {
             for (Parameter p : gates) {
                 NDArray array = p.getArray();
+                array.tempAttach(tmp); // keeps wrappers and temporaries out of the model manager
                 AdamMoments s = state.computeIfAbsent(p.getId(), id -> AdamMoments.zerosLike(array, stateManager));
                 long t = s.nextStep();
-                // the detached and gradient views go to tmp, so every temporary lands there too; the parameter's
-                // own array never changes manager (another thread may be computing with it)
                 NDArray w = array.stopGradient();
-                w.attach(tmp);
                 NDArray g = array.getGradient();
-                g.attach(tmp);
                 s.m().tempAttach(tmp);
                 s.v().tempAttach(tmp);
                 s.m().muli((float) b1).addi(g.mul((float) (1 - b1)));

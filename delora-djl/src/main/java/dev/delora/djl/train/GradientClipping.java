@@ -46,9 +46,9 @@ public final class GradientClipping {
             List<NDArray> grads = new ArrayList<>();
             NDArray sumSq = null;
             for (Parameter p : trainable) {
-                // the gradient view goes to the scope, so it and its temporaries never touch the model's manager
+                // Lent to the scope so the gradient wrapper and temporaries never touch the model's manager.
+                p.getArray().tempAttach(scope);
                 NDArray g = p.getArray().getGradient();
-                g.attach(scope);
                 grads.add(g);
                 // torch takes per-tensor L2 norms, then the L2 norm of those: same order here.
                 NDArray n = g.norm();

@@ -171,15 +171,13 @@ public final class GroupedAdamW implements AutoCloseable {
                 double wd = assigned.group().weightDecay();
                 for (Parameter p : assigned.parameters().values()) {
                     NDArray array = p.getArray();
+                    // Lent to the step's manager so that the gradient/detached wrappers and every temporary land
+                    // there, never in the (possibly capped) model manager; it goes back when tmp closes.
+                    array.tempAttach(tmp);
                     AdamMoments s = state.computeIfAbsent(p.getId(), id -> AdamMoments.zerosLike(array, stateManager));
                     long t = s.nextStep();
-                    // The detached and gradient views go to the step's manager, so every temporary computed from
-                    // them lands there, never in the (possibly capped) model manager. The parameter's own array
-                    // never changes manager: another thread (a save, a forward pass) may be computing with it.
                     NDArray w = array.stopGradient();
-                    w.attach(tmp);
                     NDArray g = array.getGradient();
-                    g.attach(tmp);
                     s.m().tempAttach(tmp);
                     s.v().tempAttach(tmp);
                     if (wd != 0) {
@@ -209,9 +207,8 @@ public final class GroupedAdamW implements AutoCloseable {
         try (NDManager tmp = NDManager.newBaseManager()) {
             for (Parameter p : params) {
                 if (p.requiresGradient()) {
-                    NDArray g = p.getArray().getGradient();
-                    g.attach(tmp);
-                    g.muli(0f);
+                    p.getArray().tempAttach(tmp);
+                    p.getArray().getGradient().muli(0f);
                 }
             }
         }

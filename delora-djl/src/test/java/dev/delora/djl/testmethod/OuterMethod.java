@@ -96,9 +96,8 @@ public final class OuterMethod implements AdapterMethod {
                 }
                 NDArray sum = null;
                 for (NDArray v : vs) {
-                    NDArray sq = v.square();
-                    sq.attach(stepManager);
-                    NDArray s = sq.sum();
+                    v.tempAttach(stepManager);
+                    NDArray s = v.square().sum();
                     sum = sum == null ? s : sum.add(s);
                 }
                 return ArrayOps.scaled(sum, c.decay());
