@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CrashSafeSaveTest {
 
-    private static final int KILLS = 12;
+    private static final int KILLS = 20;
 
     @TempDir
     Path tmp;
