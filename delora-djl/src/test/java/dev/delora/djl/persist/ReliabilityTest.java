@@ -23,13 +23,23 @@ import dev.delora.djl.tree.BlockTree;
 import dev.delora.fixtures.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What a server relies on: failed operations leave the model as it was, and saves refuse what cannot be loaded. */
+/**
+ * What a server relies on: entry points work on any thread and on several at once (a model built on one thread,
+ * then inference, saves and loads from 4 threads), failed operations leave the model as it was, and saves refuse what
+ * cannot be loaded.
+ */
 class ReliabilityTest {
 
     @TempDir
@@ -188,5 +198,52 @@ class ReliabilityTest {
             assertArrayEquals(before, w.getArray().toFloatArray(), 1e-6f);
             assertEquals(new Shape(8, 4), w.getArray().getShape());
         }
+    }
+
+    @Test
+    void loadsAHeadAdapterOnAnotherThread() throws Exception {
+        HfSequenceClassifier block = PeftGoldenTest.base().block();
+        NDArray expected = PeftGoldenTest.golden.get("logits_lora");
+        AdaptedModel peft = TestThreads.onNewThread(() -> PeftAdapters.load(block, Fixtures.dir("peft/lora")));
+        assertEquals(1, peft.adapters().size());
+        float d = PeftGoldenTest.maxDiff(expected, PeftGoldenTest.logits(block));
+        assertTrue(d <= 1e-4, "logits differ by " + d);
+    }
+
+    @Test
+    void loadInferAndSaveFromFourThreads() throws Exception {
+        HfSequenceClassifier block =
+                TestThreads.onNewThread(() -> PeftGoldenTest.base().block());
+        AdaptedModel peft = TestThreads.onNewThread(() -> PeftAdapters.load(block, Fixtures.dir("peft/lora")));
+        NDArray expected = PeftGoldenTest.golden.get("logits_lora");
+        Path shared = tmp.resolve("shared");
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Float>> results = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int id = t;
+                results.add(pool.submit(() -> {
+                    float worst = 0;
+                    for (int round = 0; round < 4; round++) {
+                        worst = Math.max(worst, PeftGoldenTest.maxDiff(expected, PeftGoldenTest.logits(block)));
+                        Path own = PeftAdapters.save(peft, "default", tmp.resolve("t" + id + "-" + round));
+                        PeftAdapters.save(peft, "default", shared);
+                        PeftAdapters.load(peft, own, "t" + id + "r" + round); // inactive: outputs unchanged
+                    }
+                    return worst;
+                }));
+            }
+            for (Future<Float> f : results) {
+                float worst = f.get(120, TimeUnit.SECONDS);
+                assertTrue(worst <= 1e-4, "logits off by " + worst);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1 + 4 * 4, peft.adapters().size());
+        assertTrue(PeftGoldenTest.maxDiff(expected, PeftGoldenTest.logits(block)) <= 1e-4);
+        HfSequenceClassifier fresh = PeftGoldenTest.base().block();
+        PeftAdapters.load(fresh, shared);
+        assertTrue(PeftGoldenTest.maxDiff(expected, PeftGoldenTest.logits(fresh)) <= 1e-4, "the shared folder");
     }
 }
