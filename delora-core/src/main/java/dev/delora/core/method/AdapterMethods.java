@@ -91,7 +91,8 @@ public final class AdapterMethods {
                 return m;
             }
         }
-        throw new IllegalArgumentException("Unknown adapter method '" + name + "'; expected one of " + names());
+        throw new IllegalArgumentException(
+                "Unknown adapter method '" + ConfigFields.cut(name, 80) + "'; expected one of " + names());
     }
 
     /**
@@ -109,7 +110,8 @@ public final class AdapterMethods {
         }
         TreeSet<String> known = new TreeSet<>();
         all().forEach(m -> known.addAll(m.peftTypes()));
-        throw new IllegalArgumentException("peft_type '" + peftType + "' is not supported; supported: " + known);
+        throw new IllegalArgumentException(
+                "peft_type '" + ConfigFields.cut(peftType, 80) + "' is not supported; supported: " + known);
     }
 
     /**

@@ -325,7 +325,11 @@ public final class ConfigFields {
         if (!(v instanceof Map<?, ?> map)) {
             throw error("field '" + field + "' must be an object of pattern -> value, got " + describe(v));
         }
-        map.forEach((k, e) -> sink.accept(String.valueOf(k), e));
+        map.forEach((k, e) -> {
+            String key = String.valueOf(k);
+            // the key goes into error messages as part of the field name: keep it readable
+            sink.accept(key.length() > 80 ? cut(key, 80) : key, e);
+        });
     }
 
     /**
@@ -397,6 +401,20 @@ public final class ConfigFields {
         Map<String, Object> out = new LinkedHashMap<>();
         m.forEach((k, v) -> out.put(k, v instanceof Float f ? number(f) : v));
         return out;
+    }
+
+    /**
+     * Cuts untrusted text (names and values from files) for an error message.
+     *
+     * @param text the text, may be null
+     * @param max the longest result
+     * @return the text, or its start followed by {@code ...}
+     */
+    public static String cut(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return String.valueOf(text);
+        }
+        return text.substring(0, Math.max(0, max - 3)) + "...";
     }
 
     /** Describes a value for an error message, bounded in length (values may come from untrusted files). */

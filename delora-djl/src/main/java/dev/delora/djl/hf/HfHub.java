@@ -178,19 +178,9 @@ public final class HfHub {
         return missing;
     }
 
+    /** The shard files an index names, each checked to be a plain file name in the index's folder. */
     private static Set<String> shards(Path index) throws IOException {
-        Set<String> out = new LinkedHashSet<>();
-        try {
-            for (Map.Entry<String, JsonElement> e : JsonParser.parseString(Files.readString(index))
-                    .getAsJsonObject()
-                    .getAsJsonObject("weight_map")
-                    .entrySet()) {
-                out.add(e.getValue().getAsString());
-            }
-        } catch (RuntimeException e) {
-            throw new IOException(index + ": not a valid safetensors index (" + e.getMessage() + ")", e);
-        }
-        return out;
+        return new LinkedHashSet<>(SafetensorsCheckpoint.weightMap(index).values());
     }
 
     private HfHubException notFound(

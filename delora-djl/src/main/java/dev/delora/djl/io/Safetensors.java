@@ -5,37 +5,65 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Reader and writer for the <a href="https://github.com/huggingface/safetensors">safetensors</a> format.
  *
- * <p>Unlike {@code NDList.decode}, the reader validates the header (dtypes, shapes, offsets, overlaps), reads tensor
- * by tensor through a {@link FileChannel} so files over 2 GiB work, and converts F16/BF16 to F32 on the host: the
- * PyTorch engine aborts the JVM when a BF16 array is created. The writer produces the same layout as the Python
- * library: sorted keys, {@code __metadata__} with {@code format=pt}, the header padded with spaces to a multiple of 8.
+ * <p>The reader accepts the files the reference implementation accepts ({@code safetensors/src/tensor.rs},
+ * {@code SafeTensors::read_metadata} and {@code Metadata::validate}, which Python's {@code safetensors} runs) and
+ * checks every rule when the file is opened, before any tensor data is read or allocated. A file that breaks one
+ * fails with a {@link SafetensorsException} naming the file, the tensor or field, what was found and what was
+ * expected; its {@link SafetensorsException#rule() rule} is the reference's {@code SafeTensorError} name:
+ *
+ * <ul>
+ *   <li>{@code HeaderTooSmall}: the file is shorter than the 8-byte header length.
+ *   <li>{@code HeaderTooLarge}: the header length (a little-endian u64) is over 100,000,000.
+ *   <li>{@code InvalidHeaderLength}: 8 + the header length is past the end of the file.
+ *   <li>{@code InvalidHeader}: the header is not valid UTF-8.
+ *   <li>{@code InvalidHeaderStart}: the header does not begin with '{' (an empty header, leading whitespace).
+ *   <li>{@code InvalidHeaderDeserialization}: the header is not one strict JSON object (RFC 8259: no comments, single
+ *       quotes, NaN, trailing commas, control characters, unpaired surrogates, nesting over serde_json's 128) followed
+ *       by nothing but JSON whitespace (writers pad with spaces). A repeated key keeps its last value, as with serde.
+ *   <li>{@code InvalidHeaderDeserialization}: a tensor entry is not an object with {@code dtype} (a dtype name as a
+ *       string, exact case), {@code shape} (an array of integers) and {@code data_offsets} (an array of exactly two
+ *       integers); other fields are ignored, as with serde.
+ *   <li>{@code InvalidHeaderDeserialization}: a shape or offset is not an integer as serde reads a {@code usize}:
+ *       digits only (no sign, fraction, exponent or quotes) and below 2^64.
+ *   <li>{@code InvalidHeaderDeserialization}: {@code __metadata__} is neither null nor an object of strings (a
+ *       string to string map).
+ *   <li>{@code InvalidOffset}: sorted by (begin, end), the tensors must be contiguous: the first begins at 0, each
+ *       next one where the previous ended, and no end is before its begin. No gaps, no overlaps (also none behind a
+ *       zero-size tensor); the order of the keys in the header is free.
+ *   <li>{@code ValidationOverflow}: the element count or byte size of a tensor overflows (a signed 64-bit long here,
+ *       so a number from 2^63 to 2^64 - 1 fails with this rule).
+ *   <li>{@code TensorInvalidInfo}: end - begin is not the product of the shape times the dtype size.
+ *   <li>{@code MetadataIncompleteBuffer}: the last end is not the length of the data section (file size - 8 - header
+ *       length): no trailing bytes, none missing; a header length a few bytes off fails here or as JSON.
+ * </ul>
+ *
+ * <p>One rule is this reader's own: {@code UnsupportedDtype}, a dtype of the format it cannot load (U16, F8_E4M3,
+ * ...). Text from the file is cut to 80 characters in messages. Tensors are read one at a time through a
+ * {@link FileChannel}, so files over 2 GiB work, and F16/BF16 become F32 on the host: the PyTorch engine aborts the
+ * JVM when a BF16 array is created. The writer produces the same layout as the Python library: sorted keys,
+ * {@code __metadata__} with {@code format=pt}, the header padded with spaces to a multiple of 8.
  */
 public final class Safetensors {
 
-    /** Largest header the Python library accepts (100 MB); bigger values mean a corrupt or foreign file. */
+    /** Largest header the reference accepts ({@code MAX_HEADER_SIZE}). */
     private static final long MAX_HEADER = 100_000_000L;
 
     private Safetensors() {}
@@ -106,121 +134,51 @@ public final class Safetensors {
             try {
                 long size = channel.size();
                 if (size < 8) {
-                    throw fail("the file is " + size + " bytes long, shorter than the 8-byte header length");
+                    throw fail(
+                            "HeaderTooSmall",
+                            "the file is " + size + " bytes long, shorter than the 8-byte header length");
                 }
-                ByteBuffer lenBuf = readFully(0, 8);
-                long headerLen = lenBuf.order(ByteOrder.LITTLE_ENDIAN).getLong(0);
-                if (headerLen <= 0 || headerLen > MAX_HEADER || 8 + headerLen > size) {
-                    throw fail("the header length " + headerLen + " does not fit in the file of " + size + " bytes");
+                long n = readFully(0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+                if (n < 0 || n > MAX_HEADER) {
+                    throw fail(
+                            "HeaderTooLarge",
+                            "the header length is " + Long.toUnsignedString(n) + "; expected at most " + MAX_HEADER);
                 }
-                ByteBuffer hb = readFully(8, (int) headerLen);
-                String json = StandardCharsets.UTF_8.decode(hb).toString();
-                this.dataStart = 8 + headerLen;
-                Map<String, String> meta = new LinkedHashMap<>();
-                this.tensors = Collections.unmodifiableMap(parseHeader(json, size - dataStart, meta));
-                this.metadata = Collections.unmodifiableMap(meta);
+                if (8 + n > size) {
+                    throw fail(
+                            "InvalidHeaderLength",
+                            "the header length " + n + " runs past the end of the file of " + size
+                                    + " bytes; expected at most " + (size - 8));
+                }
+                ByteBuffer hb = readFully(8, (int) n);
+                String json;
+                ByteBuffer in = hb.duplicate();
+                try {
+                    json = StandardCharsets.UTF_8
+                            .newDecoder()
+                            .onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT)
+                            .decode(in)
+                            .toString();
+                } catch (CharacterCodingException e) {
+                    throw fail("InvalidHeader", "the header is not valid UTF-8 (at byte " + (8 + in.position()) + ")");
+                }
+                if (json.isEmpty() || json.charAt(0) != '{') {
+                    String first = n == 0 ? "nothing" : String.format("byte 0x%02x", hb.get(0) & 0xff);
+                    throw fail("InvalidHeaderStart", "the header begins with " + first + "; expected '{'");
+                }
+                this.dataStart = 8 + n;
+                SafetensorsHeader header = new SafetensorsHeader(file, json, size - dataStart);
+                this.tensors = header.tensors;
+                this.metadata = header.metadata;
             } catch (IOException | RuntimeException e) {
                 channel.close();
                 throw e;
             }
         }
 
-        private Map<String, TensorInfo> parseHeader(String json, long dataLen, Map<String, String> meta) {
-            JsonObject root;
-            try {
-                JsonElement e = JsonParser.parseString(json.trim());
-                if (!e.isJsonObject()) {
-                    throw fail("the header is not a JSON object");
-                }
-                root = e.getAsJsonObject();
-            } catch (JsonParseException e) {
-                throw fail("the header is not valid JSON (" + e.getMessage() + ")");
-            }
-            Map<String, TensorInfo> out = new LinkedHashMap<>();
-            for (Map.Entry<String, JsonElement> en : root.entrySet()) {
-                String name = en.getKey();
-                if ("__metadata__".equals(name)) {
-                    if (en.getValue().isJsonObject()) {
-                        en.getValue()
-                                .getAsJsonObject()
-                                .entrySet()
-                                .forEach(m -> meta.put(
-                                        m.getKey(),
-                                        m.getValue().isJsonPrimitive()
-                                                ? m.getValue().getAsString()
-                                                : m.getValue().toString()));
-                    }
-                    continue;
-                }
-                out.put(name, parseEntry(name, en.getValue(), dataLen));
-            }
-            List<TensorInfo> sorted = new ArrayList<>(out.values());
-            sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-            for (int i = 1; i < sorted.size(); i++) {
-                TensorInfo a = sorted.get(i - 1);
-                TensorInfo b = sorted.get(i);
-                if (b.begin() < a.end() && b.byteSize() > 0 && a.byteSize() > 0) {
-                    throw fail("tensors '" + a.name() + "' [" + a.begin() + ", " + a.end() + ") and '" + b.name()
-                            + "' [" + b.begin() + ", " + b.end() + ") overlap");
-                }
-            }
-            return out;
-        }
-
-        private TensorInfo parseEntry(String name, JsonElement value, long dataLen) {
-            try {
-                JsonObject o = value.getAsJsonObject();
-                String dt = o.get("dtype").getAsString();
-                SafetensorsDtype dtype;
-                try {
-                    dtype = SafetensorsDtype.valueOf(dt);
-                } catch (IllegalArgumentException e) {
-                    throw fail("tensor '" + name + "' has the unknown dtype '" + dt + "'; expected one of "
-                            + java.util.Arrays.toString(SafetensorsDtype.values()));
-                }
-                JsonArray sh = o.getAsJsonArray("shape");
-                long[] dims = new long[sh.size()];
-                long count = 1;
-                for (int i = 0; i < dims.length; i++) {
-                    dims[i] = sh.get(i).getAsLong();
-                    if (dims[i] < 0) {
-                        throw fail("tensor '" + name + "' has a negative dimension in shape " + sh);
-                    }
-                    count = Math.multiplyExact(count, dims[i]);
-                }
-                JsonArray off = o.getAsJsonArray("data_offsets");
-                if (off == null || off.size() != 2) {
-                    throw fail("tensor '" + name + "' needs data_offsets [begin, end]");
-                }
-                long begin = off.get(0).getAsLong();
-                long end = off.get(1).getAsLong();
-                if (begin < 0 || begin > end) {
-                    throw fail("tensor '" + name + "' has data_offsets [" + begin + ", " + end
-                            + "]; expected 0 <= begin <= end");
-                }
-                if (end > dataLen) {
-                    throw fail("tensor '" + name + "' has data_offsets [" + begin + ", " + end
-                            + "] outside the data section of " + dataLen + " bytes (truncated file?)");
-                }
-                long expected = Math.multiplyExact(count, dtype.size());
-                if (end - begin != expected) {
-                    throw fail("tensor '" + name + "' spans " + (end - begin) + " bytes but " + dtype + " shape " + sh
-                            + " needs " + expected);
-                }
-                return new TensorInfo(name, dtype, new Shape(dims), begin, end);
-            } catch (IllegalStateException
-                    | NullPointerException
-                    | UnsupportedOperationException
-                    | ClassCastException
-                    | NumberFormatException e) {
-                throw fail("tensor '" + name + "' has a malformed header entry " + value + " (" + e + ")");
-            } catch (ArithmeticException e) {
-                throw fail("tensor '" + name + "' has a shape whose size overflows");
-            }
-        }
-
-        private SafetensorsException fail(String what) {
-            return new SafetensorsException(file + ": " + what);
+        private SafetensorsException fail(String rule, String what) {
+            return SafetensorsHeader.fail(file, rule, what);
         }
 
         private ByteBuffer readFully(long position, int length) throws IOException {
@@ -228,7 +186,8 @@ public final class Safetensors {
             while (buf.hasRemaining()) {
                 int n = channel.read(buf, position + buf.position());
                 if (n < 0) {
-                    throw fail("unexpected end of file at byte " + (position + buf.position()));
+                    throw new SafetensorsException(
+                            file + ": unexpected end of file at byte " + (position + buf.position()), null);
                 }
             }
             buf.flip();
@@ -271,8 +230,12 @@ public final class Safetensors {
          */
         public ByteBuffer readRaw(String name) throws IOException {
             TensorInfo t = info(name);
-            if (t.byteSize() > Integer.MAX_VALUE - 8) {
-                throw fail("tensor '" + name + "' is " + t.byteSize() + " bytes, more than one buffer can hold");
+            long loaded = t.byteSize() / t.dtype().size() * t.dtype().loadedAs().getNumOfBytes();
+            if (Math.max(t.byteSize(), loaded) > Integer.MAX_VALUE - 8) {
+                throw new SafetensorsException(
+                        file + ": tensor '" + SafetensorsHeader.cut(name) + "' is " + t.byteSize()
+                                + " bytes, more than one buffer can hold",
+                        null);
             }
             return readFully(dataStart + t.begin(), (int) t.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         }
@@ -312,8 +275,12 @@ public final class Safetensors {
             TensorInfo t = tensors.get(name);
             if (t == null) {
                 throw new IllegalArgumentException(
-                        file + " has no tensor named '" + name + "'; it has " + tensors.size() + " tensors, e.g. "
-                                + tensors.keySet().stream().limit(8).toList());
+                        file + " has no tensor named '" + SafetensorsHeader.cut(name) + "'; it has "
+                                + tensors.size() + " tensors, e.g. "
+                                + tensors.keySet().stream()
+                                        .limit(8)
+                                        .map(SafetensorsHeader::cut)
+                                        .toList());
             }
             return t;
         }
@@ -383,10 +350,14 @@ public final class Safetensors {
     }
 
     /**
-     * Thrown when a file is not valid safetensors; the message names the file and the tensor.
+     * Thrown when a file is not valid safetensors; the message names the file and the tensor or field, and
+     * {@link #rule()} the rule broken.
      */
     public static final class SafetensorsException extends UncheckedIOException {
         private static final long serialVersionUID = 1L;
+
+        /** The reference's {@code SafeTensorError} name, e.g. {@code InvalidOffset}; null when none applies. */
+        private final String rule;
 
         /**
          * Creates the exception.
@@ -394,7 +365,28 @@ public final class Safetensors {
          * @param message what is wrong, naming the file and tensor
          */
         public SafetensorsException(String message) {
+            this(message, null);
+        }
+
+        /**
+         * Creates the exception for a broken format rule.
+         *
+         * @param message what is wrong, naming the file and tensor
+         * @param rule the reference's error name, e.g. {@code InvalidOffset}, or null
+         */
+        public SafetensorsException(String message, String rule) {
             super(message, new IOException(message));
+            this.rule = rule;
+        }
+
+        /**
+         * Returns the rule the file breaks, named as the reference implementation's {@code SafeTensorError}
+         * ({@code InvalidOffset}, {@code MetadataIncompleteBuffer}, ...; {@code UnsupportedDtype} is this reader's).
+         *
+         * @return the name, or null for an I/O problem that is no format rule
+         */
+        public String rule() {
+            return rule;
         }
     }
 }

@@ -4,11 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +22,8 @@ import java.util.Set;
 
 /**
  * A Hugging Face checkpoint in safetensors form: {@code model.safetensors}, or shards listed in
- * {@code model.safetensors.index.json} ({@code weight_map}: key to shard file).
+ * {@code model.safetensors.index.json} ({@code weight_map}: key to shard file). Every file is validated as
+ * {@link Safetensors} describes; every shard must be a plain file name in the index's folder ({@link #weightMap}).
  */
 public final class SafetensorsCheckpoint implements TensorSource {
 
@@ -29,6 +31,8 @@ public final class SafetensorsCheckpoint implements TensorSource {
     public static final String SINGLE = "model.safetensors";
     /** The index file of a sharded checkpoint. */
     public static final String INDEX = "model.safetensors.index.json";
+    /** Largest index read (100 MB, as the largest safetensors header). */
+    private static final long MAX_INDEX = 100_000_000L;
 
     private final String description;
     private final List<Safetensors.Reader> readers;
@@ -69,38 +73,91 @@ public final class SafetensorsCheckpoint implements TensorSource {
         return new SafetensorsCheckpoint(path.toString(), List.of(r), byKey);
     }
 
-    private static SafetensorsCheckpoint openIndex(Path index) throws IOException {
-        JsonObject map;
+    /**
+     * Reads the {@code weight_map} of an index (strict JSON) and checks every shard name: a shard must be a plain file
+     * name in the index's folder, never an absolute path, a path with a separator or {@code ..}, or anything that
+     * resolves outside the folder, so an index cannot make a reader (or a downloader) touch other files.
+     *
+     * @param index a {@code model.safetensors.index.json}
+     * @return key to shard file name, in file order
+     * @throws IOException if the index cannot be read, is not a valid index, or names a shard outside its folder (the
+     *     message names the index file and the entry)
+     */
+    public static Map<String, String> weightMap(Path index) throws IOException {
+        if (Files.size(index) > MAX_INDEX) {
+            throw new IOException(
+                    index + ": an index of " + Files.size(index) + " bytes; expected at most " + MAX_INDEX);
+        }
+        JsonElement map;
         try {
-            JsonElement root = JsonParser.parseString(Files.readString(index));
-            map = root.getAsJsonObject().getAsJsonObject("weight_map");
-        } catch (JsonParseException | IllegalStateException | ClassCastException e) {
+            JsonElement root = SafetensorsHeader.parseStrict(Files.readString(index, StandardCharsets.UTF_8));
+            map = root.isJsonObject() ? root.getAsJsonObject().get("weight_map") : null;
+        } catch (JsonParseException | CharacterCodingException e) {
             throw new IOException(index + ": not a valid safetensors index (" + e.getMessage() + ")", e);
         }
-        if (map == null) {
+        if (map == null || !map.isJsonObject()) {
             throw new IOException(index + ": no \"weight_map\" object (key -> shard file)");
         }
-        Path dir = index.toAbsolutePath().getParent();
+        Path dir = index.toAbsolutePath().normalize().getParent();
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> e : map.getAsJsonObject().entrySet()) {
+            String entry = index + ": weight_map entry '" + SafetensorsHeader.cut(e.getKey()) + "'";
+            JsonElement v = e.getValue();
+            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+                throw new IOException(entry + " is not a string; expected the file name of a shard");
+            }
+            out.put(e.getKey(), checkShard(entry, dir, v.getAsString()));
+        }
+        return out;
+    }
+
+    private static String checkShard(String entry, Path dir, String shard) throws IOException {
+        String why = null;
+        if (shard.isEmpty() || shard.equals(".") || shard.equals("..")) {
+            why = "is not a file name";
+        } else if (shard.indexOf('/') >= 0 || shard.indexOf('\\') >= 0) {
+            why = "is a path, not a file name";
+        } else if (shard.length() > 255) {
+            why = "is longer than a file name can be";
+        } else {
+            try {
+                Path p = Path.of(shard);
+                if (p.isAbsolute() || !dir.equals(dir.resolve(p).normalize().getParent())) {
+                    why = "resolves outside the index's folder";
+                }
+            } catch (InvalidPathException e) {
+                why = "is not a valid file name";
+            }
+        }
+        if (why != null) {
+            throw new IOException(entry + " names the shard \"" + SafetensorsHeader.cut(shard) + "\", which " + why
+                    + "; expected the name of a file in " + dir);
+        }
+        return shard;
+    }
+
+    private static SafetensorsCheckpoint openIndex(Path index) throws IOException {
+        Map<String, String> map = weightMap(index);
+        Path dir = index.toAbsolutePath().normalize().getParent();
         Map<String, Safetensors.Reader> files = new LinkedHashMap<>();
         Map<String, Safetensors.Reader> byKey = new LinkedHashMap<>();
         try {
-            for (Map.Entry<String, JsonElement> e : map.entrySet()) {
-                String shard = e.getValue().getAsString();
+            for (Map.Entry<String, String> e : map.entrySet()) {
+                String shard = e.getValue();
+                String key = SafetensorsHeader.cut(e.getKey());
                 Safetensors.Reader r = files.get(shard);
                 if (r == null) {
                     Path p = dir.resolve(shard);
                     if (!Files.isRegularFile(p)) {
                         throw new NoSuchFileException(
-                                p.toString(),
-                                null,
-                                "shard listed in " + index + " for '" + e.getKey() + "' is missing");
+                                p.toString(), null, "shard listed in " + index + " for '" + key + "' is missing");
                     }
                     r = Safetensors.open(p);
                     files.put(shard, r);
                 }
                 if (!r.tensors().containsKey(e.getKey())) {
                     throw new IOException(
-                            index + " maps '" + e.getKey() + "' to " + shard + " but that shard has no such tensor");
+                            index + " maps '" + key + "' to " + shard + " but that shard has no such tensor");
                 }
                 byKey.put(e.getKey(), r);
             }
@@ -135,7 +192,7 @@ public final class SafetensorsCheckpoint implements TensorSource {
     private Safetensors.Reader reader(String key) {
         Safetensors.Reader r = byKey.get(key);
         if (r == null) {
-            throw new IllegalArgumentException(description + " has no tensor '" + key + "'");
+            throw new IllegalArgumentException(description + " has no tensor '" + SafetensorsHeader.cut(key) + "'");
         }
         return r;
     }

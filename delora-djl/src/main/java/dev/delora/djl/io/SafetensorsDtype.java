@@ -3,6 +3,7 @@ package dev.delora.djl.io;
 import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Set;
 
 /** The element types of the safetensors format, and the half-precision conversions reading them needs. */
 public enum SafetensorsDtype {
@@ -26,6 +27,10 @@ public enum SafetensorsDtype {
     U8(1, DataType.UINT8),
     /** Boolean stored as one byte. */
     BOOL(1, DataType.BOOLEAN);
+
+    /** Dtypes the format defines (the reference's {@code Dtype} enum) that this reader cannot load. */
+    static final Set<String> UNSUPPORTED =
+            Set.of("U16", "U32", "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64");
 
     private final int size;
     private final DataType loadedAs;
@@ -51,6 +56,21 @@ public enum SafetensorsDtype {
      */
     public DataType loadedAs() {
         return loadedAs;
+    }
+
+    /**
+     * Looks up a dtype by its exact name in a header.
+     *
+     * @param name e.g. {@code "F32"}
+     * @return the dtype, or {@code null} when the name is not one this reader loads
+     */
+    static SafetensorsDtype byName(String name) {
+        for (SafetensorsDtype d : values()) {
+            if (d.name().equals(name)) {
+                return d;
+            }
+        }
+        return null;
     }
 
     static SafetensorsDtype of(DataType type) {

@@ -128,7 +128,11 @@ public final class AdapterConfigJson {
             }
             return e.getAsJsonObject();
         } catch (JsonParseException | IOException | IllegalStateException e) {
-            throw new IllegalArgumentException(source + " is not valid JSON: " + e.getMessage(), e);
+            // Gson's message quotes the JSON path (names from the file) and advises LENIENT parsing: cut both
+            String why = String.valueOf(e.getMessage());
+            int advice = why.indexOf("Use JsonReader.setStrictness");
+            why = advice > 0 ? why.substring(0, advice).trim() : why;
+            throw new IllegalArgumentException(source + " is not valid JSON: " + ConfigFields.cut(why, 200), e);
         }
     }
 
@@ -168,7 +172,7 @@ public final class AdapterConfigJson {
             return method.fromFields(fields, readTargets(fields));
         } catch (IllegalArgumentException e) {
             String msg = String.valueOf(e.getMessage());
-            throw msg.startsWith(fields.source()) ? e : fields.error(msg);
+            throw msg.startsWith(fields.source()) ? e : fields.error(ConfigFields.cut(msg, 500));
         }
     }
 
@@ -176,7 +180,8 @@ public final class AdapterConfigJson {
     private static void finish(ConfigFields j) {
         String bias = j.string("bias", "none");
         if (!"none".equals(bias)) {
-            throw j.error("bias '" + bias + "' is not supported (only \"none\": base biases stay frozen)");
+            throw j.error("bias '" + ConfigFields.cut(bias, 80)
+                    + "' is not supported (only \"none\": base biases stay frozen)");
         }
         if (j.bool("fan_in_fan_out", false)) {
             throw j.error("fan_in_fan_out=true (GPT-2 Conv1D weights) is not supported; DJL Linear weights are "

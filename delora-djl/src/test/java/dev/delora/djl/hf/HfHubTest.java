@@ -83,4 +83,16 @@ class HfHubTest {
                 msg2);
         assertThrows(IllegalArgumentException.class, () -> hub.snapshot("not a repo id", "main"));
     }
+
+    @Test
+    void anIndexCannotNameShardsOutsideItsFolder(@TempDir Path folder) throws Exception {
+        java.nio.file.Files.writeString(folder.resolve("config.json"), "{}");
+        java.nio.file.Files.writeString(folder.resolve("tokenizer.json"), "{}");
+        java.nio.file.Files.writeString(
+                folder.resolve(dev.delora.djl.io.SafetensorsCheckpoint.INDEX),
+                "{\"weight_map\": {\"a\": \"../../../../tmp/pwned\"}}");
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.io.IOException.class, () -> HfHub.missingFiles(folder));
+        assertTrue(e.getMessage().contains("pwned") || e.getMessage().contains(".."), e.getMessage());
+    }
 }

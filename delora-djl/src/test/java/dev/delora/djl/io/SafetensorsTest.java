@@ -126,10 +126,10 @@ class SafetensorsTest {
         String ok = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
         // truncated data section
         assertTrue(error(file(dir, ok, 4)).contains("'a'"));
-        assertTrue(error(file(dir, ok, 4)).contains("outside the data section"));
+        assertTrue(error(file(dir, ok, 4)).contains("truncated file"));
         // unknown dtype
         String m = error(file(dir, ok.replace("F32", "F8_E4M3"), 8));
-        assertTrue(m.contains("unknown dtype 'F8_E4M3'") && m.contains("'a'"), m);
+        assertTrue(m.contains("dtype 'F8_E4M3'") && m.contains("'a'"), m);
         // overlapping ranges
         m = error(file(
                 dir,
