@@ -121,18 +121,26 @@ public final class AdaptedLinear extends Linear {
         if (adapters.containsKey(name)) {
             throw new IllegalStateException("Module already has an adapter named '" + name + "'");
         }
-        Shape w = weight.getArray().getShape();
-        try (var f = adapter.toLora()) {
-            if (f.a().getShape().get(1) != w.get(1) || f.b().getShape().get(0) != w.get(0)) {
-                throw new IllegalArgumentException("Adapter '" + name + "' has shapes A " + f.a().getShape() + ", B "
-                        + f.b().getShape() + " that do not fit the base weight " + w);
-            }
-        }
+        checkFits(weight.getArray().getShape(), name, adapter);
         Map<String, LinearAdapter> next = new LinkedHashMap<>(adapters);
         next.put(name, adapter);
         adapters = Collections.unmodifiableMap(next);
         synchronized (parameters) {
             adapter.parameters().forEach((key, p) -> parameters.put(LinearAdapter.qualifiedName(key, name), p));
+        }
+    }
+
+    /**
+     * Checks that an adapter's update has the base weight's shape {@code [out, in]}.
+     *
+     * @throws IllegalArgumentException naming the shapes
+     */
+    static void checkFits(Shape w, String name, LinearAdapter adapter) {
+        try (var f = adapter.toLora()) {
+            if (f.a().getShape().get(1) != w.get(1) || f.b().getShape().get(0) != w.get(0)) {
+                throw new IllegalArgumentException("Adapter '" + name + "' has shapes A " + f.a().getShape() + ", B "
+                        + f.b().getShape() + " that do not fit the base weight " + w);
+            }
         }
     }
 

@@ -171,6 +171,10 @@ public final class AdaptedModel {
                 throw new IllegalArgumentException("Restored adapter '" + name + "' covers modules " + restored.keySet()
                         + " but its config targets " + targets.keySet());
             }
+            // everything that can refuse is checked before the tree changes: a refusal half-way through attach
+            // would leave some modules wrapped
+            targets.forEach((path, linear) -> AdaptedLinear.checkFits(
+                    linear.getDirectParameters().get("weight").getArray().getShape(), name, restored.get(path)));
             attach(name, config, targets, restored);
         } catch (RuntimeException ex) {
             restored.values().forEach(AdaptedModel::close);

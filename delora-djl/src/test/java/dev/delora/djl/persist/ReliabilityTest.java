@@ -246,4 +246,51 @@ class ReliabilityTest {
         PeftAdapters.load(fresh, shared);
         assertTrue(PeftGoldenTest.maxDiff(expected, PeftGoldenTest.logits(fresh)) <= 1e-4, "the shared folder");
     }
+
+    @Test
+    void anAdapterThatDoesNotFitOneModuleLeavesEveryModuleAsItWas() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            SequentialBlock net = TestModels.mlp(manager, 4);
+            LoraConfig config = LoraConfig.builder()
+                    .r(2)
+                    .targetModules("01Linear", "03Linear")
+                    .build();
+            AdaptedModel peft = AdaptedModel.inject(net, config);
+            // built for the first module only: fits 01Linear [8, 4], not 03Linear [3, 8]
+            dev.delora.core.LinearAdapter first =
+                    peft.adaptedModules().get("01Linear").adapters().get("default");
+            Map<String, dev.delora.core.LinearAdapter> wrong = new java.util.LinkedHashMap<>();
+            wrong.put(
+                    "01Linear",
+                    config.create(
+                            "01Linear",
+                            net.getChildren()
+                                    .get("01Linear")
+                                    .getParameters()
+                                    .get("weight")
+                                    .getArray(),
+                            manager));
+            wrong.put(
+                    "03Linear",
+                    config.create(
+                            "01Linear",
+                            net.getChildren()
+                                    .get("01Linear")
+                                    .getParameters()
+                                    .get("weight")
+                                    .getArray(),
+                            manager));
+            assertThrows(IllegalArgumentException.class, () -> peft.addAdapter("second", config, wrong));
+            assertEquals(
+                    java.util.List.of("default"),
+                    java.util.List.copyOf(peft.adapters().keySet()));
+            assertEquals(
+                    java.util.Set.of("default"),
+                    peft.adaptedModules().get("01Linear").adapters().keySet());
+            assertEquals(
+                    java.util.Set.of("default"),
+                    peft.adaptedModules().get("03Linear").adapters().keySet());
+            assertEquals(first, peft.adaptedModules().get("01Linear").adapters().get("default"));
+        }
+    }
 }
