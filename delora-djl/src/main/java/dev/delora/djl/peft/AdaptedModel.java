@@ -129,18 +129,13 @@ public final class AdaptedModel {
     }
 
     private void checkNewName(String name) {
-        AdapterNames.check(name);
-        if (configs.containsKey(name)) {
-            throw new IllegalArgumentException(
-                    "An adapter named '" + name + "' already exists; adapters: " + configs.keySet());
-        }
+        AdapterNames.checkNew(name, configs.keySet());
     }
 
     /** Wraps the targets and registers the adapters (the caller closes them and the model is unchanged on failure). */
     private void attach(
             String name, AdapterConfig config, Map<String, Linear> targets, Map<String, LinearAdapter> created) {
-        Map<String, AdaptedLinear> wrappers;
-        wrappers = AdapterWiring.wrap(root, targets); // the caller closes the adapters on failure
+        Map<String, AdaptedLinear> wrappers = AdapterWiring.wrap(root, targets);
         wrappers.forEach((path, wrapper) -> {
             wrapper.addAdapter(name, created.get(path));
             wrapper.setDisabled(disabled);
@@ -171,10 +166,7 @@ public final class AdaptedModel {
                 throw new IllegalArgumentException("Restored adapter '" + name + "' covers modules " + restored.keySet()
                         + " but its config targets " + targets.keySet());
             }
-            // everything that can refuse is checked before the tree changes: a refusal half-way through attach
-            // would leave some modules wrapped
-            targets.forEach((path, linear) -> AdaptedLinear.checkFits(
-                    linear.getDirectParameters().get("weight").getArray().getShape(), name, restored.get(path)));
+            AdapterWiring.checkFits(targets, name, restored); // before the tree changes: no half-wrapped model
             attach(name, config, targets, restored);
         } catch (RuntimeException ex) {
             restored.values().forEach(AdaptedModel::close);

@@ -23,4 +23,18 @@ public final class AdapterNames {
                     + "':' or control characters (they name a sub-folder when saved), got '" + shown + "'");
         }
     }
+
+    /**
+     * Checks a name for a new adapter: valid ({@link #check}) and not taken.
+     *
+     * @param name the name
+     * @param existing the names in use
+     * @throws IllegalArgumentException naming what is wrong
+     */
+    public static void checkNew(String name, java.util.Set<String> existing) {
+        check(name);
+        if (existing.contains(name)) {
+            throw new IllegalArgumentException("An adapter named '" + name + "' already exists; adapters: " + existing);
+        }
+    }
 }

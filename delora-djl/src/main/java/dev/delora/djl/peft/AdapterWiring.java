@@ -50,6 +50,12 @@ final class AdapterWiring {
         }
     }
 
+    /** Checks that every prebuilt adapter fits its module's weight. */
+    static void checkFits(Map<String, Linear> targets, String name, Map<String, LinearAdapter> adapters) {
+        targets.forEach((path, linear) -> AdaptedLinear.checkFits(
+                linear.getDirectParameters().get("weight").getArray().getShape(), name, adapters.get(path)));
+    }
+
     /** Swaps an {@link AdaptedLinear} in for every target that is not one yet; the tree is unchanged on failure. */
     static Map<String, AdaptedLinear> wrap(Block root, Map<String, Linear> targets) {
         Map<Block, Block> swaps = new IdentityHashMap<>();
