@@ -55,13 +55,23 @@ final class AdapterFolderReader {
             this.scratch = scratch;
         }
 
-        /** Copies the saved modules_to_save values into the model, then frees the scratch arrays. */
+        /**
+         * Copies the saved modules_to_save values into the model, then frees the scratch arrays. All or nothing: the
+         * current values are kept first and put back if a copy fails (an engine error half-way).
+         */
         void copyModulesToSave() {
+            Map<Parameter, NDArray> previous = new LinkedHashMap<>();
             try {
-                moduleValues.forEach((p, v) -> {
-                    NDArray target = p.getArray();
-                    ArrayOps.assign(target, v.toType(target.getDataType(), false));
-                });
+                for (Map.Entry<Parameter, NDArray> e : moduleValues.entrySet()) {
+                    NDArray target = e.getKey().getArray();
+                    NDArray old = target.duplicate();
+                    old.attach(scratch);
+                    previous.put(e.getKey(), old);
+                    ArrayOps.assign(target, e.getValue().toType(target.getDataType(), false));
+                }
+            } catch (RuntimeException e) {
+                previous.forEach((p, old) -> ArrayOps.assign(p.getArray(), old));
+                throw e;
             } finally {
                 scratch.close();
             }

@@ -275,7 +275,12 @@ public final class PeftAdapters {
             p.discard();
             throw e;
         }
-        p.copyModulesToSave();
+        try {
+            p.copyModulesToSave();
+        } catch (RuntimeException e) {
+            model.unload(); // the block as it was: no wrapped module, the head values put back
+            throw e;
+        }
         model.setInferenceMode(!trainable);
         return model;
     }
@@ -304,7 +309,12 @@ public final class PeftAdapters {
             p.discard();
             throw e;
         }
-        p.copyModulesToSave();
+        try {
+            p.copyModulesToSave();
+        } catch (RuntimeException e) {
+            model.deleteAdapter(adapterName); // the head values were put back
+            throw e;
+        }
     }
 
     private static AdapterConfig requireAdapter(AdaptedModel model, String name) {

@@ -141,4 +141,24 @@ class ExternalMethodTest {
             }
         }
     }
+
+    @Test
+    void anEngineErrorWhileRestoringLeavesTheModelAsItWas() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            SequentialBlock net = TestModels.mlp(manager, 5);
+            NDArray x = manager.randomNormal(new Shape(4, 5));
+            NDArray base = TestModels.forward(net, manager, x);
+            AdaptedModel peft = AdaptedModel.inject(
+                    net, new OuterConfig(OuterMethod.FAILING_SCALE, 0f, TargetSpec.of("01Linear", "03Linear")));
+            Path dir = PeftAdapters.save(peft, tmp.resolve("failing"));
+            peft.unload();
+            assertThrows(ai.djl.engine.EngineException.class, () -> PeftAdapters.load(net, dir));
+            assertTrue(dev.delora.djl.tree.BlockTree.nodes(net).values().stream()
+                    .noneMatch(n -> n.block() instanceof dev.delora.djl.peft.AdaptedLinear));
+            assertEquals(0f, TestModels.maxAbsDiff(base, TestModels.forward(net, manager, x)));
+            AdaptedModel other = AdaptedModel.inject(net, CONFIG);
+            assertThrows(ai.djl.engine.EngineException.class, () -> PeftAdapters.load(other, dir, "second"));
+            assertEquals(java.util.Set.of("default"), other.adapters().keySet());
+        }
+    }
 }

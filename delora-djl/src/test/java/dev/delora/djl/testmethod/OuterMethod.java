@@ -23,6 +23,8 @@ public final class OuterMethod implements AdapterMethod {
 
     /** The test method's peft_type. */
     public static final String PEFT_TYPE = "OUTER_TEST";
+    /** A scale whose adapters fail to restore on module {@code 03Linear}, as an engine error would. */
+    public static final float FAILING_SCALE = 666f;
     /** The group of the u vectors, for a group learning rate. */
     public static final String U_GROUP = "outer_u";
 
@@ -66,6 +68,9 @@ public final class OuterMethod implements AdapterMethod {
     @Override
     public LinearAdapter restore(
             AdapterConfig config, String modulePath, Map<String, NDArray> state, NDArray weight, NDManager manager) {
+        if (AdapterMethod.cast(OuterConfig.class, config).scale() == FAILING_SCALE && modulePath.equals("03Linear")) {
+            throw new ai.djl.engine.EngineException("simulated engine failure while restoring " + modulePath);
+        }
         NDArray u = ArrayOps.ownedCopy(state.get(OuterAdapter.U));
         NDArray v = ArrayOps.ownedCopy(state.get(OuterAdapter.V));
         u.attach(manager);
