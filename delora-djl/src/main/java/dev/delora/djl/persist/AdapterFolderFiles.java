@@ -127,6 +127,11 @@ final class AdapterFolderFiles {
         }
     }
 
+    /** The pending config of a folder (present only while, or after an interrupted, save). */
+    static Path pending(Path dir) {
+        return dir.resolve(PENDING);
+    }
+
     private static Object lock(Path dir) {
         return LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), p -> new Object());
     }

@@ -91,7 +91,9 @@ final class AdapterFolderReader {
         }
         Path configFile = dir.resolve(PeftAdapters.CONFIG_FILE);
         Path weightsFile = dir.resolve(PeftAdapters.WEIGHTS_FILE);
-        for (Path f : List.of(configFile, weightsFile)) {
+        // a first save killed before its config was renamed into place left only the pending config: roll forward
+        boolean pendingOnly = !Files.isRegularFile(configFile) && Files.isRegularFile(AdapterFolderFiles.pending(dir));
+        for (Path f : pendingOnly ? List.of(weightsFile) : List.of(configFile, weightsFile)) {
             if (!Files.isRegularFile(f)) {
                 throw new NoSuchFileException(
                         f.toString(),
