@@ -7,6 +7,7 @@ import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.method.AdapterMethod;
 import dev.delora.core.method.ConfigFields;
+import dev.delora.core.method.FieldValues;
 import dev.delora.core.method.ParameterGroup;
 import dev.delora.core.method.TrainingContext;
 import dev.delora.core.method.TrainingExtension;
@@ -56,8 +57,8 @@ public final class DeloraMethod implements AdapterMethod {
         DeloraConfig d = AdapterMethod.cast(DeloraConfig.class, config);
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("r", d.r());
-        o.put("delora_lambda", ConfigFields.number(d.deloraLambda()));
-        o.put("module_dropout", ConfigFields.decimal(d.moduleDropout()));
+        o.put("delora_lambda", FieldValues.number(d.deloraLambda()));
+        o.put("module_dropout", FieldValues.decimal(d.moduleDropout()));
         // PEFT's init_weights is a bool; paper mode has its own peft_type (PEFT refuses it) and says so here too
         o.put(
                 "init_weights",
@@ -67,7 +68,7 @@ public final class DeloraMethod implements AdapterMethod {
                     case PAPER -> "paper";
                 });
         o.put("rank_pattern", new LinkedHashMap<>(d.rankPattern()));
-        o.put("lambda_pattern", ConfigFields.numbers(d.lambdaPattern()));
+        o.put("lambda_pattern", FieldValues.numbers(d.lambdaPattern()));
         o.put("bias", "none");
         return o;
     }

@@ -8,6 +8,7 @@ import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import dev.delora.core.method.AdapterMethod;
 import dev.delora.core.method.ConfigFields;
+import dev.delora.core.method.FieldValues;
 import dev.delora.core.target.TargetSpec;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,8 +44,8 @@ public final class LoraMethod implements AdapterMethod {
         LoraConfig l = AdapterMethod.cast(LoraConfig.class, config);
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("r", l.r());
-        o.put("lora_alpha", ConfigFields.number(l.loraAlpha()));
-        o.put("lora_dropout", ConfigFields.decimal(l.loraDropout()));
+        o.put("lora_alpha", FieldValues.number(l.loraAlpha()));
+        o.put("lora_dropout", FieldValues.decimal(l.loraDropout()));
         o.put("use_rslora", l.useRslora());
         o.put(
                 "init_lora_weights",
@@ -54,7 +55,7 @@ public final class LoraMethod implements AdapterMethod {
                     case RANDOM -> false;
                 });
         o.put("rank_pattern", new LinkedHashMap<>(l.rankPattern()));
-        o.put("alpha_pattern", ConfigFields.numbers(l.alphaPattern()));
+        o.put("alpha_pattern", FieldValues.numbers(l.alphaPattern()));
         o.put("bias", "none");
         o.put("fan_in_fan_out", false);
         o.put("use_dora", false);

@@ -8,6 +8,7 @@ import dev.delora.core.LinearAdapter;
 import dev.delora.core.linalg.RandomizedSvd;
 import dev.delora.core.method.AdapterMethod;
 import dev.delora.core.method.ConfigFields;
+import dev.delora.core.method.FieldValues;
 import dev.delora.core.target.TargetSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,15 +45,15 @@ public final class LoraXsMethod implements AdapterMethod {
         LoraXsConfig x = AdapterMethod.cast(LoraXsConfig.class, config);
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("r", x.r());
-        o.put("lora_alpha", ConfigFields.number(x.loraAlpha()));
-        o.put("lora_dropout", ConfigFields.decimal(x.loraDropout()));
-        o.put("init_std", ConfigFields.decimal(x.initStd()));
+        o.put("lora_alpha", FieldValues.number(x.loraAlpha()));
+        o.put("lora_dropout", FieldValues.decimal(x.loraDropout()));
+        o.put("init_std", FieldValues.decimal(x.initStd()));
         o.put("svd_oversamples", x.svd().oversamples());
         o.put("svd_n_iter", x.svd().powerIterations());
         o.put("svd_random_state", x.svd().seed());
         o.put("svd_float64", x.svd().preferFloat64());
         o.put("rank_pattern", new LinkedHashMap<>(x.rankPattern()));
-        o.put("alpha_pattern", ConfigFields.numbers(x.alphaPattern()));
+        o.put("alpha_pattern", FieldValues.numbers(x.alphaPattern()));
         o.put("bias", "none");
         return o;
     }

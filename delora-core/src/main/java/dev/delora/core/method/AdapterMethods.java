@@ -92,7 +92,7 @@ public final class AdapterMethods {
             }
         }
         throw new IllegalArgumentException(
-                "Unknown adapter method '" + ConfigFields.cut(name, 80) + "'; expected one of " + names());
+                "Unknown adapter method '" + FieldValues.cut(name, 80) + "'; expected one of " + names());
     }
 
     /**
@@ -111,7 +111,7 @@ public final class AdapterMethods {
         TreeSet<String> known = new TreeSet<>();
         all().forEach(m -> known.addAll(m.peftTypes()));
         throw new IllegalArgumentException(
-                "peft_type '" + ConfigFields.cut(peftType, 80) + "' is not supported; supported: " + known);
+                "peft_type '" + FieldValues.cut(peftType, 80) + "' is not supported; supported: " + known);
     }
 
     /**

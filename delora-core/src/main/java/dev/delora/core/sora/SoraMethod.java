@@ -9,6 +9,7 @@ import dev.delora.core.LinearAdapter;
 import dev.delora.core.array.ArrayOps;
 import dev.delora.core.method.AdapterMethod;
 import dev.delora.core.method.ConfigFields;
+import dev.delora.core.method.FieldValues;
 import dev.delora.core.method.TrainingContext;
 import dev.delora.core.method.TrainingExtension;
 import dev.delora.core.target.TargetSpec;
@@ -59,16 +60,16 @@ public final class SoraMethod implements AdapterMethod {
         SoraConfig s = AdapterMethod.cast(SoraConfig.class, config);
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("r", s.r());
-        o.put("lora_alpha", ConfigFields.number(s.loraAlpha()));
-        o.put("lora_dropout", ConfigFields.decimal(s.loraDropout()));
-        o.put("sparse_lambda", ConfigFields.decimal(s.sparseLambda()));
-        o.put("sparse_lambda_2", ConfigFields.decimal(s.sparseLambda2()));
+        o.put("lora_alpha", FieldValues.number(s.loraAlpha()));
+        o.put("lora_dropout", FieldValues.decimal(s.loraDropout()));
+        o.put("sparse_lambda", FieldValues.decimal(s.sparseLambda()));
+        o.put("sparse_lambda_2", FieldValues.decimal(s.sparseLambda2()));
         o.put("threshold", s.threshold().name().toLowerCase(Locale.ROOT));
         if (s.lambdaSchedule() == null) {
             o.put("lambda_schedule", null);
         } else {
             o.put("lambda_schedule", s.lambdaSchedule().name().toLowerCase(Locale.ROOT));
-            o.put("max_lambda", ConfigFields.decimal(s.maxLambda()));
+            o.put("max_lambda", FieldValues.decimal(s.maxLambda()));
             o.put("lambda_num", s.lambdaNum());
         }
         o.put("rank_pattern", new LinkedHashMap<>(s.rankPattern()));

@@ -65,14 +65,14 @@ class ConfigFieldsTest {
 
     @Test
     void encodesNumbersAsPeftFilesShowThem() {
-        assertEquals(8L, ConfigFields.number(8f));
-        assertEquals("0.2", ConfigFields.number(0.2f).toString());
-        assertEquals("0.0003", ConfigFields.number(3e-4f).toString());
-        assertEquals("0.0", ConfigFields.decimal(0f).toString());
-        assertEquals("0.1", ConfigFields.decimal(0.1f).toString());
+        assertEquals(8L, FieldValues.number(8f));
+        assertEquals("0.2", FieldValues.number(0.2f).toString());
+        assertEquals("0.0003", FieldValues.number(3e-4f).toString());
+        assertEquals("0.0", FieldValues.decimal(0f).toString());
+        assertEquals("0.1", FieldValues.decimal(0.1f).toString());
         // the shortest decimal reads back as the same float
         for (float v : new float[] {0.1f, 1e-5f, 3.3333333f, 12.5f, 1e20f}) {
-            assertEquals(v, new BigDecimal(ConfigFields.number(v).toString()).floatValue());
+            assertEquals(v, new BigDecimal(FieldValues.number(v).toString()).floatValue());
         }
     }
 

@@ -15,6 +15,7 @@ import dev.delora.core.AdapterConfig;
 import dev.delora.core.method.AdapterMethod;
 import dev.delora.core.method.AdapterMethods;
 import dev.delora.core.method.ConfigFields;
+import dev.delora.core.method.FieldValues;
 import dev.delora.core.target.ModuleMatcher;
 import dev.delora.core.target.TargetSpec;
 import java.io.IOException;
@@ -132,7 +133,7 @@ public final class AdapterConfigJson {
             String why = String.valueOf(e.getMessage());
             int advice = why.indexOf("Use JsonReader.setStrictness");
             why = advice > 0 ? why.substring(0, advice).trim() : why;
-            throw new IllegalArgumentException(source + " is not valid JSON: " + ConfigFields.cut(why, 200), e);
+            throw new IllegalArgumentException(source + " is not valid JSON: " + FieldValues.cut(why, 200), e);
         }
     }
 
@@ -172,7 +173,7 @@ public final class AdapterConfigJson {
             return method.fromFields(fields, readTargets(fields));
         } catch (IllegalArgumentException e) {
             String msg = String.valueOf(e.getMessage());
-            throw msg.startsWith(fields.source()) ? e : fields.error(ConfigFields.cut(msg, 500));
+            throw msg.startsWith(fields.source()) ? e : fields.error(FieldValues.cut(msg, 500));
         }
     }
 
@@ -180,7 +181,7 @@ public final class AdapterConfigJson {
     private static void finish(ConfigFields j) {
         String bias = j.string("bias", "none");
         if (!"none".equals(bias)) {
-            throw j.error("bias '" + ConfigFields.cut(bias, 80)
+            throw j.error("bias '" + FieldValues.cut(bias, 80)
                     + "' is not supported (only \"none\": base biases stay frozen)");
         }
         if (j.bool("fan_in_fan_out", false)) {

@@ -9,6 +9,7 @@ import dev.delora.core.LinearAdapter;
 import dev.delora.core.array.ArrayOps;
 import dev.delora.core.method.AdapterMethod;
 import dev.delora.core.method.ConfigFields;
+import dev.delora.core.method.FieldValues;
 import dev.delora.core.method.ParameterGroup;
 import dev.delora.core.method.TrainingContext;
 import dev.delora.core.method.TrainingExtension;
@@ -47,8 +48,8 @@ public final class OuterMethod implements AdapterMethod {
     public Map<String, Object> toFields(AdapterConfig config) {
         OuterConfig c = AdapterMethod.cast(OuterConfig.class, config);
         Map<String, Object> o = new LinkedHashMap<>();
-        o.put("outer_scale", ConfigFields.number(c.scale()));
-        o.put("outer_decay", ConfigFields.decimal(c.decay()));
+        o.put("outer_scale", FieldValues.number(c.scale()));
+        o.put("outer_decay", FieldValues.decimal(c.decay()));
         return o;
     }
 
