@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -239,9 +238,7 @@ final class CliChecks {
         TrainingContext context =
                 new TrainingContext("default", adapters, hp.lr(), hp.weightDecay(), hp.groupLearningRates());
         try (TrainingExtension extension = AdapterMethods.of(config).training(config, context)) {
-            Set<String> known = new TreeSet<>(context.groupsAsked());
-            extension.parameterGroups().forEach(g -> known.add(g.name()));
-            return known;
+            return context.groupsDefined(extension);
         }
     }
 

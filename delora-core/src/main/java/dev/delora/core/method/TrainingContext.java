@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * What a method's {@link TrainingExtension} may know about the run: the adapter being trained (its per-module
@@ -94,6 +95,19 @@ public final class TrainingContext {
      */
     public Set<String> groupsAsked() {
         return Set.copyOf(asked);
+    }
+
+    /**
+     * Returns the names of the groups a method defines with this context: those it asked a learning rate for, and
+     * those of its extension's parameter groups. A caller rejects rates set for any other name.
+     *
+     * @param extension the extension the method built with this context
+     * @return the names, sorted
+     */
+    public Set<String> groupsDefined(TrainingExtension extension) {
+        Set<String> out = new TreeSet<>(asked);
+        extension.parameterGroups().forEach(g -> out.add(g.name()));
+        return out;
     }
 
     /**

@@ -129,14 +129,14 @@ public final class SoraMethod implements AdapterMethod {
         owned.addAll(gates.values());
         List<TrainingExtension.Phase> rounds = new ArrayList<>();
         if (s.lambdaSchedule() != null) {
-            SparsityScheduler schedule =
-                    new SparsityScheduler(s.lambdaSchedule(), s.sparseLambda2(), s.maxLambda(), s.lambdaNum());
-            for (int i = 1; i < s.lambdaNum(); i++) {
-                double xi = schedule.values()[i];
+            double[] xis =
+                    new SparsityScheduler(s.lambdaSchedule(), s.sparseLambda2(), s.maxLambda(), s.lambdaNum()).values();
+            for (int i = 1; i < xis.length; i++) {
+                double xi = xis[i];
                 rounds.add(new TrainingExtension.Phase(
                         String.format(Locale.ROOT, "sparsify xi=%.3e", xi),
                         EPOCHS_PER_ROUND,
-                        () -> optimizer.setThreshold(schedule.step())));
+                        () -> optimizer.setThreshold(xi)));
             }
         }
         return new TrainingExtension() {

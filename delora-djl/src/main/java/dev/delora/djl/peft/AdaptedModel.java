@@ -396,8 +396,7 @@ public final class AdaptedModel {
                 root,
                 modules.values(),
                 inferenceMode ? null : activeAdapter,
-                configs.get(activeAdapter).targets(),
-                !inferenceMode);
+                configs.get(activeAdapter).targets());
     }
 
     /**

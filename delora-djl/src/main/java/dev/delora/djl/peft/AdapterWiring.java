@@ -111,15 +111,10 @@ final class AdapterWiring {
     }
 
     /**
-     * Freezes every parameter except the active adapter's ({@code active} may be null: none) and, when
-     * {@code trainModulesToSave}, those of the modules to save.
+     * Freezes every parameter except the active adapter's and those of the modules to save; with {@code active} null
+     * (inference mode) every parameter.
      */
-    static void apply(
-            Block root,
-            Collection<AdaptedLinear> modules,
-            String active,
-            TargetSpec targets,
-            boolean trainModulesToSave) {
+    static void apply(Block root, Collection<AdaptedLinear> modules, String active, TargetSpec targets) {
         Set<Parameter> trainable = Collections.newSetFromMap(new IdentityHashMap<>());
         for (AdaptedLinear m : modules) {
             LinearAdapter a = active == null ? null : m.adapters().get(active);
@@ -127,7 +122,7 @@ final class AdapterWiring {
                 trainable.addAll(a.parameters().values());
             }
         }
-        if (trainModulesToSave) {
+        if (active != null) {
             trainable.addAll(modulesToSave(root, targets).values());
         }
         for (Parameter p : BlockTree.parameters(root).values()) {

@@ -115,12 +115,9 @@ final class AdapterFolderFiles {
                 Files.delete(pending);
             }
         }
-        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(dir, ".adapter_*.tmp")) {
-            for (Path p : leftovers) {
-                Files.deleteIfExists(p);
-            }
-        }
-        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(dir, "." + PENDING + ".*.tmp")) {
+        // AtomicFiles' temp files of both files and of the pending config
+        try (DirectoryStream<Path> leftovers =
+                Files.newDirectoryStream(dir, "{.adapter_*.tmp,." + PENDING + ".*.tmp}")) {
             for (Path p : leftovers) {
                 Files.deleteIfExists(p);
             }

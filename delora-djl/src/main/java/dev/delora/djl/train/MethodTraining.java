@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * The optimizer and method extension for training a model's active adapter, built from its config; what
@@ -53,8 +52,7 @@ public record MethodTraining(GroupedAdamW optimizer, TrainingExtension extension
                 groups.addFirst(rules.get(i));
             }
             ParameterGroups grouping = groups.build();
-            Set<String> known = new TreeSet<>(context.groupsAsked());
-            rules.forEach(r -> known.add(r.name()));
+            Set<String> known = context.groupsDefined(extension);
             for (String group : settings.groupLearningRates().keySet()) {
                 if (!known.contains(group)) {
                     throw new IllegalArgumentException("Learning rate set for parameter group '" + group + "', which "
