@@ -14,7 +14,13 @@ and `attention_mask` [N, T] (int32 or int64). Without input_ids the inputs of th
 
 Prints max |logit difference|. Exit status: 0 when <= tol, 1 when above tol, 2 when the folder itself is wrong
 (missing/unexpected/misshapen tensors, unloadable config, missing files).
+
+An adapter file must hold exactly the tensors PEFT saves for its adapter_config (computed from a fresh
+get_peft_model on BASE_DIR before anything is loaded). For DoRA (LoRA with "use_dora": true) that includes one
+`<module>.lora_magnitude_vector` [out_features] per targeted module: the in-memory parameter
+`lora_magnitude_vector.default.weight` with the adapter name and the `.weight` suffix stripped.
 """
+import copy
 import argparse
 import json
 import os
@@ -62,29 +68,45 @@ def load_merged(export_dir, base_dir):
     return model
 
 
+def expected_adapter_tensors(config, base_dir):
+    """Names/shapes PEFT's save_pretrained writes for this config on this base (DoRA magnitudes included)."""
+    from peft import get_peft_model, get_peft_model_state_dict
+
+    base = AutoModelForSequenceClassification.from_pretrained(base_dir, attn_implementation="eager")
+    fresh = get_peft_model(base, copy.deepcopy(config))
+    return {k: tuple(v.shape) for k, v in get_peft_model_state_dict(fresh, save_embedding_layers=False).items()}
+
+
 def load_adapter(export_dir, base_dir):
-    from peft import PeftConfig, PeftModel, get_peft_model_state_dict
+    from peft import PeftConfig, PeftModel
 
     if not base_dir:
         fail("an adapter folder needs --base BASE_DIR")
     st = os.path.join(export_dir, "adapter_model.safetensors")
     if not os.path.exists(st):
         fail(f"{st} is missing")
-    config = PeftConfig.from_pretrained(export_dir)
+    try:
+        config = PeftConfig.from_pretrained(export_dir)
+    except Exception as e:  # e.g. KeyError for a peft_type PEFT does not know
+        fail(f"{export_dir}/adapter_config.json: PEFT cannot read it: {e!r}")
     if str(config.task_type) not in ("SEQ_CLS", "TaskType.SEQ_CLS"):
         fail(f"{export_dir}: task_type {config.task_type!r}; this checker handles SEQ_CLS adapters only")
-    base = AutoModelForSequenceClassification.from_pretrained(base_dir, attn_implementation="eager")
-    model = PeftModel.from_pretrained(base, export_dir)
-    # PEFT only warns on missing keys (leaving fresh init in place); be strict: the file must hold exactly the
-    # tensors PEFT itself would save for this config, with the same shapes.
-    want = {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model, save_embedding_layers=False).items()}
-    got = shapes(st)
+    # PEFT only warns on missing keys (leaving fresh init in place) and raises on a shape mismatch; be strict and
+    # check first: the file must hold exactly the tensors PEFT itself would save for this config, with their shapes.
+    want, got = expected_adapter_tensors(config, base_dir), shapes(st)
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
     bad = sorted(k for k in set(want) & set(got) if want[k] != got[k])
     if missing or extra or bad:
+        hint = ""
+        if any(k.endswith("lora_magnitude_vector.weight") for k in extra):
+            hint = " (DoRA: PEFT saves `<module>.lora_magnitude_vector`, without `.weight`)"
         fail(f"{st}: tensors differ from what PEFT saves for this adapter_config; missing {missing}, "
-             f"unexpected {extra}, shape mismatch {[(k, want[k], got[k]) for k in bad]}")
-    return model
+             f"unexpected {extra}, shape mismatch {[(k, want[k], got[k]) for k in bad]}{hint}")
+    base = AutoModelForSequenceClassification.from_pretrained(base_dir, attn_implementation="eager")
+    try:
+        return PeftModel.from_pretrained(base, export_dir)
+    except Exception as e:
+        fail(f"{export_dir}: PeftModel.from_pretrained failed: {e!r}")
 
 
 def main():

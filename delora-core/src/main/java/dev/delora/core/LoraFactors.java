@@ -5,14 +5,15 @@ import ai.djl.ndarray.types.DataType;
 import dev.delora.core.array.ArrayOps;
 
 /**
- * An update in plain LoRA form: {@code ΔW = scaling · B A}. Every method converts to this form exactly, which gives
- * one merge path and lets any PEFT user load an exported adapter as a standard LoRA.
+ * An update in plain LoRA form: {@code ΔW = scaling · B A}. Every method whose update does not depend on the base
+ * weight converts to this form exactly ({@link LinearAdapter#hasLoraForm()}), which lets any PEFT user load its export
+ * as a standard LoRA; as a {@link WeightUpdate} it merges by adding {@code ΔW} and unmerges by subtracting it.
  *
  * @param a the down projection {@code A}, {@code [k, in]}
  * @param b the up projection {@code B}, {@code [out, k]}
  * @param scaling the scalar multiplying {@code B A}
  */
-public record LoraFactors(NDArray a, NDArray b, float scaling) implements AutoCloseable {
+public record LoraFactors(NDArray a, NDArray b, float scaling) implements WeightUpdate {
 
     /** Validates that the factors chain: {@code B}'s columns match {@code A}'s rows. */
     public LoraFactors {
@@ -66,6 +67,50 @@ public record LoraFactors(NDArray a, NDArray b, float scaling) implements AutoCl
     public boolean denseCertainlyFinite() {
         double bound = rank() * Math.abs((double) scaling) * ArrayOps.maxAbs(a) * ArrayOps.maxAbs(b);
         return bound < Float.MAX_VALUE / 2.0;
+    }
+
+    /**
+     * Computes {@code ‖scaling · B A‖_F} from the factors alone: {@code ‖BA‖²_F = Σ (BᵀB) ⊙ (A Aᵀ)}, two {@code k×k}
+     * Gram matrices, in float64, never the {@code [out, in]} product.
+     *
+     * @return the Frobenius norm of ΔW
+     */
+    public double frobeniusNorm() {
+        try (NDArray a64 = a.toType(DataType.FLOAT64, true);
+                NDArray b64 = b.toType(DataType.FLOAT64, true);
+                NDArray gramA = a64.matMul(a64.transpose());
+                NDArray gramB = b64.transpose().matMul(b64);
+                NDArray product = gramA.mul(gramB);
+                NDArray sum = product.sum()) {
+            // rounding can leave a tiny negative sum for a zero update
+            return Math.abs((double) scaling) * Math.sqrt(Math.max(0, sum.getDouble()));
+        }
+    }
+
+    /**
+     * Returns {@code weight + ΔW}.
+     *
+     * @param weight {@code W}, {@code [out, in]}, float32
+     * @return a new array
+     */
+    @Override
+    public NDArray apply(NDArray weight) {
+        try (NDArray delta = dense()) {
+            return weight.add(delta);
+        }
+    }
+
+    /**
+     * Returns {@code merged − ΔW}.
+     *
+     * @param merged the merged weight, float32
+     * @return a new array
+     */
+    @Override
+    public NDArray revert(NDArray merged) {
+        try (NDArray delta = dense()) {
+            return merged.sub(delta);
+        }
     }
 
     @Override

@@ -40,6 +40,7 @@ class ArchitectureTest {
             Map.entry("core.delora", METHOD_DEPS),
             Map.entry("core.loraxs", METHOD_DEPS),
             Map.entry("core.sora", METHOD_DEPS),
+            Map.entry("core.dora", with(METHOD_DEPS, "core.lora")),
             Map.entry("djl.io", Set.of("core.array")),
             Map.entry("djl.tree", Set.of("core.target")),
             Map.entry("djl.peft", Set.of("core", "core.array", "core.target", "core.lora", "djl.tree")),
@@ -147,5 +148,11 @@ class ArchitectureTest {
         assertEquals(found.get(0), found.get(3));
         assertEquals(Set.of("a", "b", "c"), Set.copyOf(found));
         assertEquals(List.of(), cycle(Map.of("a", Set.of("b"), "b", Set.of("c"))));
+    }
+
+    private static Set<String> with(Set<String> base, String extra) {
+        Set<String> out = new TreeSet<>(base);
+        out.add(extra);
+        return out;
     }
 }

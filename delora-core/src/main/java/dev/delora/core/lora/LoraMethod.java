@@ -40,8 +40,23 @@ public final class LoraMethod implements AdapterMethod {
     }
 
     @Override
+    public boolean accepts(ConfigFields fields) {
+        return !Boolean.TRUE.equals(fields.get("use_dora"));
+    }
+
+    @Override
     public Map<String, Object> toFields(AdapterConfig config) {
-        LoraConfig l = AdapterMethod.cast(LoraConfig.class, config);
+        return fields(AdapterMethod.cast(LoraConfig.class, config), false);
+    }
+
+    /**
+     * Returns LoRA's {@code adapter_config.json} fields of a config, for LoRA and its variants.
+     *
+     * @param l the LoRA fields
+     * @param useDora the value of {@code use_dora}
+     * @return field name to value, in a stable order
+     */
+    public static Map<String, Object> fields(LoraConfig l, boolean useDora) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("r", l.r());
         o.put("lora_alpha", FieldValues.number(l.loraAlpha()));
@@ -58,14 +73,27 @@ public final class LoraMethod implements AdapterMethod {
         o.put("alpha_pattern", FieldValues.numbers(l.alphaPattern()));
         o.put("bias", "none");
         o.put("fan_in_fan_out", false);
-        o.put("use_dora", false);
+        o.put("use_dora", useDora);
         o.put("lora_bias", false);
         return o;
     }
 
     @Override
     public LoraConfig fromFields(ConfigFields j, TargetSpec targets) {
-        j.requireAbsentOrValue("use_dora", false, "DoRA adapters are not supported");
+        j.requireAbsentOrValue("use_dora", false, "DoRA adapters are read by the 'dora' method");
+        return readFields(j, targets);
+    }
+
+    /**
+     * Reads LoRA's fields except {@code use_dora}, refusing the variants this library does not implement; for LoRA
+     * and the variants that are LoRA plus extra state (DoRA).
+     *
+     * @param j the fields
+     * @param targets the parsed targeting fields
+     * @return the LoRA fields
+     * @throws IllegalArgumentException naming the field
+     */
+    public static LoraConfig readFields(ConfigFields j, TargetSpec targets) {
         j.requireAbsentOrValue("lora_bias", false, "LoRA bias terms are not supported");
         j.requireAbsentOrValue("use_qalora", false, "QALoRA adapters are not supported");
         j.requireNullOrEmpty("alora_invocation_tokens", "aLoRA adapters are not supported");

@@ -44,6 +44,18 @@ public interface AdapterMethod {
     Set<String> peftTypes();
 
     /**
+     * Tells whether this method reads a file's fields when several methods share its {@code peft_type} (PEFT's LoRA
+     * variants are {@code peft_type: "LORA"} with a flag, e.g. {@code use_dora}). Exactly one method sharing a type
+     * must accept a file's fields.
+     *
+     * @param fields the file's fields
+     * @return true if this method reads them (the default, for a method that owns its types alone)
+     */
+    default boolean accepts(ConfigFields fields) {
+        return true;
+    }
+
+    /**
      * Returns the method's own {@code adapter_config.json} fields of a config, with PEFT's names and encodings
      * (values are {@code Boolean}, {@code Number}, {@code String}, {@code List}, {@code Map} or {@code null}).
      *

@@ -29,13 +29,9 @@ public final class AdapterMethods {
     private static List<AdapterMethod> load() {
         List<AdapterMethod> out = new ArrayList<>();
         Map<String, String> names = new LinkedHashMap<>();
-        Map<String, String> types = new LinkedHashMap<>();
         for (AdapterMethod m : ServiceLoader.load(AdapterMethod.class, AdapterMethods.class.getClassLoader())) {
             String owner = m.getClass().getName();
             claim(names, m.name(), owner, "name");
-            for (String t : m.peftTypes()) {
-                claim(types, t, owner, "peft_type");
-            }
             for (AdapterMethod other : out) {
                 if (other.configType().isAssignableFrom(m.configType())
                         || m.configType().isAssignableFrom(other.configType())) {
@@ -96,22 +92,35 @@ public final class AdapterMethods {
     }
 
     /**
-     * Finds the method that reads a {@code peft_type}.
+     * Finds the method that reads a file: the one of its {@code peft_type} that {@linkplain AdapterMethod#accepts
+     * accepts} its fields (LoRA and DoRA share {@code LORA}; {@code use_dora} tells them apart).
      *
      * @param peftType the type, e.g. {@code LORA}
+     * @param fields the file's fields
      * @return the method
-     * @throws IllegalArgumentException naming the supported types
+     * @throws IllegalArgumentException naming the supported types, or the methods that both accept the fields
      */
-    public static AdapterMethod byPeftType(String peftType) {
-        for (AdapterMethod m : all()) {
-            if (m.peftTypes().contains(peftType)) {
-                return m;
-            }
+    public static AdapterMethod byPeftType(String peftType, ConfigFields fields) {
+        List<AdapterMethod> candidates =
+                all().stream().filter(m -> m.peftTypes().contains(peftType)).toList();
+        if (candidates.isEmpty()) {
+            TreeSet<String> known = new TreeSet<>();
+            all().forEach(m -> known.addAll(m.peftTypes()));
+            throw new IllegalArgumentException(
+                    "peft_type '" + FieldValues.cut(peftType, 80) + "' is not supported; supported: " + known);
         }
-        TreeSet<String> known = new TreeSet<>();
-        all().forEach(m -> known.addAll(m.peftTypes()));
-        throw new IllegalArgumentException(
-                "peft_type '" + FieldValues.cut(peftType, 80) + "' is not supported; supported: " + known);
+        List<AdapterMethod> accepting =
+                candidates.stream().filter(m -> m.accepts(fields)).toList();
+        if (accepting.size() != 1) {
+            throw new IllegalArgumentException("peft_type '" + peftType + "': "
+                    + (accepting.isEmpty()
+                            ? "none"
+                            : accepting.stream().map(AdapterMethod::name).toList())
+                    + " of the methods "
+                    + candidates.stream().map(AdapterMethod::name).toList()
+                    + " accept these fields; expected exactly one");
+        }
+        return accepting.get(0);
     }
 
     /**

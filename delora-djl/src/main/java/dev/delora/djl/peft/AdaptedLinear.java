@@ -10,8 +10,9 @@ import ai.djl.nn.ParameterList;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.delora.core.FrozenLinear;
 import dev.delora.core.LinearAdapter;
-import dev.delora.core.LoraFactors;
+import dev.delora.core.WeightUpdate;
 import dev.delora.core.array.ArrayOps;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -46,8 +47,8 @@ public final class AdaptedLinear extends Linear {
     private volatile List<String> active = List.of();
     private volatile List<String> merged = List.of();
     private volatile boolean disabled;
-    // the exact factors each merged adapter added, so unmerge subtracts what was added even if the adapter changed
-    private final Map<String, LoraFactors> mergedFactors = new HashMap<>();
+    // the exact update each merge applied, so unmerge undoes what was done even if the adapter changed since
+    private final Map<String, WeightUpdate> mergedUpdates = new HashMap<>();
 
     /**
      * Wraps an initialised {@code Linear}.
@@ -136,11 +137,10 @@ public final class AdaptedLinear extends Linear {
      * @throws IllegalArgumentException naming the shapes
      */
     static void checkFits(Shape w, String name, LinearAdapter adapter) {
-        try (var f = adapter.toLora()) {
-            if (f.a().getShape().get(1) != w.get(1) || f.b().getShape().get(0) != w.get(0)) {
-                throw new IllegalArgumentException("Adapter '" + name + "' has shapes A " + f.a().getShape() + ", B "
-                        + f.b().getShape() + " that do not fit the base weight " + w);
-            }
+        Shape fits = adapter.updateShape();
+        if (!fits.equals(w)) {
+            throw new IllegalArgumentException(
+                    "Adapter '" + name + "' updates a weight of shape " + fits + ", not the base weight " + w);
         }
     }
 
@@ -153,7 +153,7 @@ public final class AdaptedLinear extends Linear {
             active = active.stream().filter(n -> !n.equals(name)).toList();
             // removed while merged (merge-and-unload): the weight keeps the update, the kept factors go
             merged = merged.stream().filter(n -> !n.equals(name)).toList();
-            LoraFactors kept = mergedFactors.remove(name);
+            WeightUpdate kept = mergedUpdates.remove(name);
             if (kept != null) {
                 kept.close();
             }
@@ -173,43 +173,48 @@ public final class AdaptedLinear extends Linear {
     }
 
     /**
-     * Adds an adapter's update to the base weight. The merged weight is computed and checked before it is written, so
-     * a refused merge leaves the weight bit-identical; the factors added are kept for {@link #unmerge}.
+     * Merges an adapter into the base weight (its {@link LinearAdapter#weightUpdate}, in float32). The merged weight
+     * is computed and checked before it is written, so a refused merge leaves the weight bit-identical; the update is
+     * kept for {@link #unmerge}.
      */
     void merge(String name) {
         if (merged.contains(name)) {
             throw new IllegalStateException("Adapter '" + name + "' is already merged; unmerge it first");
         }
         NDArray w = weight.getArray();
-        LoraFactors factors = adapters.get(name).toLora();
-        try (NDArray delta = factors.dense();
-                NDArray cast = delta.toType(w.getDataType(), false);
-                NDArray sum = w.add(cast)) {
-            if (!ArrayOps.allFinite(sum)) {
-                throw new IllegalStateException("Merging adapter '" + name + "' would put NaN/Inf into the weights ("
-                        + (ArrayOps.allFinite(delta) ? "the sum overflows" : "the update is not finite") + ")");
+        WeightUpdate update;
+        try (NDArray w32 = w.toType(DataType.FLOAT32, true)) {
+            update = adapters.get(name).weightUpdate(w32);
+            try (NDArray next = update.apply(w32);
+                    NDArray cast = next.toType(w.getDataType(), false)) {
+                if (!ArrayOps.allFinite(cast)) {
+                    throw new IllegalStateException(
+                            "Merging adapter '" + name + "' would put NaN/Inf into the weights (the sum overflows "
+                                    + w.getDataType() + " or the update is not finite)");
+                }
+                ArrayOps.assign(w, cast);
+            } catch (RuntimeException e) {
+                update.close();
+                throw e;
             }
-            ArrayOps.assign(w, sum);
-        } catch (RuntimeException e) {
-            factors.close();
-            throw e;
         }
-        mergedFactors.put(name, factors);
+        mergedUpdates.put(name, update);
         List<String> next = new ArrayList<>(merged);
         next.add(name);
         merged = List.copyOf(next);
     }
 
-    /** Subtracts exactly the update {@link #merge} added (from the factors kept then), whatever changed since. */
+    /** Undoes exactly the update {@link #merge} applied (kept then), whatever changed since. */
     void unmerge(String name) {
         if (!merged.contains(name)) {
             throw new IllegalStateException("Adapter '" + name + "' is not merged");
         }
         NDArray w = weight.getArray();
-        try (LoraFactors factors = mergedFactors.remove(name);
-                NDArray delta = factors.dense();
-                NDArray cast = delta.toType(w.getDataType(), false)) {
-            ArrayOps.update(w, view -> view.subi(cast));
+        try (WeightUpdate update = mergedUpdates.remove(name);
+                NDArray w32 = w.toType(DataType.FLOAT32, true);
+                NDArray before = update.revert(w32);
+                NDArray cast = before.toType(w.getDataType(), false)) {
+            ArrayOps.assign(w, cast);
         }
         merged = merged.stream().filter(n -> !n.equals(name)).toList();
     }
@@ -219,11 +224,9 @@ public final class AdaptedLinear extends Linear {
             ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Device device = x.getDevice();
-        NDArray y = linear(
-                        x,
-                        parameterStore.getValue(weight, device, training),
-                        parameterStore.getValue(bias, device, training))
-                .singletonOrThrow();
+        NDArray w = parameterStore.getValue(weight, device, training);
+        NDArray b = parameterStore.getValue(bias, device, training);
+        NDArray y = linear(x, w, b).singletonOrThrow();
         // one snapshot of the copy-on-write state per call
         Map<String, LinearAdapter> adapterSnapshot = adapters;
         List<String> mergedSnapshot = merged;
@@ -231,18 +234,27 @@ public final class AdaptedLinear extends Linear {
             return new NDList(y);
         }
         NDArray x32 = null;
+        FrozenLinear frozen = null;
+        NDArray y0 = y;
         for (String name : active) {
             if (mergedSnapshot.contains(name) || !adapterSnapshot.containsKey(name)) {
                 continue;
             }
             if (x32 == null) {
-                x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+                x32 = float32(x);
+                // the pure base output, before any adapter adds to it (a no-op cast for a float32 base)
+                frozen = new FrozenLinear(float32(w), b == null ? null : float32(b), float32(y0));
             }
-            NDArray dy =
-                    adapterSnapshot.get(name).forward(x32, p -> parameterStore.getValue(p, device, training), training);
+            NDArray dy = adapterSnapshot
+                    .get(name)
+                    .forward(x32, frozen, p -> parameterStore.getValue(p, device, training), training);
             y = y.add(dy.getDataType() == y.getDataType() ? dy : dy.toType(y.getDataType(), false));
         }
         return new NDList(y);
+    }
+
+    private static NDArray float32(NDArray a) {
+        return a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
     }
 
     /**

@@ -28,18 +28,46 @@ public final class LoraForm implements AutoCloseable {
     }
 
     /**
+     * Tells whether an adapter has an exact plain-LoRA form: every one of its modules {@link
+     * LinearAdapter#hasLoraForm() has one} (not DoRA, whose merge rescales rows of W).
+     *
+     * @param model the model
+     * @param adapterName the adapter
+     * @return true if {@link #of} works for it
+     * @throws IllegalArgumentException if there is no such adapter
+     */
+    public static boolean exists(AdaptedModel model, String adapterName) {
+        config(model, adapterName);
+        return model.adaptedModules().values().stream()
+                .map(m -> m.adapters().get(adapterName))
+                .allMatch(a -> a == null || a.hasLoraForm());
+    }
+
+    private static AdapterConfig config(AdaptedModel model, String adapterName) {
+        AdapterConfig config = model.adapters().get(adapterName);
+        if (config == null) {
+            throw new IllegalArgumentException("No adapter named '" + adapterName + "'; adapters: "
+                    + model.adapters().keySet());
+        }
+        return config;
+    }
+
+    /**
      * Computes the LoRA form of an adapter from its current values, without changing the model.
      *
      * @param model the model
      * @param adapterName the adapter
      * @return the form (close it)
-     * @throws IllegalArgumentException if there is no such adapter
+     * @throws IllegalArgumentException if there is no such adapter, or it has no exact plain-LoRA form
+     *     ({@link #exists})
      */
     public static LoraForm of(AdaptedModel model, String adapterName) {
-        AdapterConfig old = model.adapters().get(adapterName);
-        if (old == null) {
-            throw new IllegalArgumentException("No adapter named '" + adapterName + "'; adapters: "
-                    + model.adapters().keySet());
+        AdapterConfig old = config(model, adapterName);
+        if (!exists(model, adapterName)) {
+            throw new IllegalArgumentException(
+                    "Adapter '" + adapterName + "' (" + old.getClass().getSimpleName()
+                            + ") has no exact plain-LoRA form: its merged weight is not W plus a low-rank term. "
+                            + "Save it in its own PEFT layout, or merge it and export the model");
         }
         TargetSpec t = old.targets();
         LoraConfig.Builder builder = LoraConfig.builder().targets(t).loraDropout(old.adapterDropout());

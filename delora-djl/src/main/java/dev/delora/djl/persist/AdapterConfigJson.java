@@ -150,7 +150,7 @@ public final class AdapterConfigJson {
         }
         AdapterMethod method;
         try {
-            method = AdapterMethods.byPeftType(type);
+            method = AdapterMethods.byPeftType(type, fields);
         } catch (IllegalArgumentException e) {
             throw fields.error(e.getMessage());
         }

@@ -195,13 +195,20 @@ public final class AdapterTrainer<S> implements AutoCloseable {
     }
 
     /**
-     * Sets a hook run after every optimizer step.
+     * Adds a hook run after every optimizer step; hooks run in the order they were added, after the method's own.
      *
-     * @param hook the hook, or null
+     * @param hook the hook
      * @return this
      */
     public AdapterTrainer<S> afterStep(TrainingHooks.StepHook hook) {
-        this.afterStep = hook;
+        Objects.requireNonNull(hook, "hook");
+        TrainingHooks.StepHook previous = afterStep;
+        this.afterStep = previous == null
+                ? hook
+                : (step, factor) -> {
+                    previous.afterStep(step, factor);
+                    hook.afterStep(step, factor);
+                };
         return this;
     }
 

@@ -1,10 +1,12 @@
 package dev.delora.djl.persist;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.delora.core.AdapterConfig;
+import dev.delora.core.dora.DoraConfig;
 import dev.delora.core.lora.LoraConfig;
 import org.junit.jupiter.api.Test;
 
@@ -49,7 +51,15 @@ class AdapterConfigJsonTest {
         assertTrue(msg.startsWith("a/cfg.json: target_modules is missing"), msg);
         msg = reject(String.format(LORA, "null").replace("\"LORA\"", "\"VERA\""));
         assertTrue(msg.startsWith("a/cfg.json: peft_type 'VERA' is not supported; supported: ["), msg);
-        msg = reject(String.format(LORA, "null").replace("\"r\": 4", "\"r\": 4, \"use_dora\": true"));
-        assertTrue(msg.contains("DoRA adapters are not supported"), msg);
+        msg = reject(String.format(LORA, "null").replace("\"r\": 4", "\"r\": 4, \"use_qalora\": true"));
+        assertTrue(msg.contains("QALoRA adapters are not supported"), msg);
+        // use_dora picks the DoRA method for the same peft_type
+        assertInstanceOf(
+                DoraConfig.class,
+                AdapterConfigJson.fromJson(
+                        AdapterConfigJson.parseObject(
+                                String.format(LORA, "null").replace("\"r\": 4", "\"r\": 4, \"use_dora\": true"),
+                                "a/cfg.json"),
+                        "a/cfg.json"));
     }
 }

@@ -11,6 +11,7 @@ import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.delora.DeloraConfig;
 import dev.delora.core.delora.DeloraInit;
+import dev.delora.core.dora.DoraConfig;
 import dev.delora.core.lora.LoraConfig;
 import dev.delora.core.loraxs.LoraXsConfig;
 import dev.delora.core.sora.SoraAdapter;
@@ -64,7 +65,9 @@ class ParityExportTest {
             for (Map.Entry<String, Parameter> e : a.parameters().entrySet()) {
                 NDArray v = e.getValue().getArray();
                 NDArray r = PeftGoldenTest.manager.randomNormal(0f, 0.3f, v.getShape(), v.getDataType());
-                v.set(new NDIndex(":"), e.getKey().contains("lambda") ? r.add(12f) : r);
+                // λ near 12, DoRA's magnitude near the row norms of W (≈ 1 here)
+                float shift = e.getKey().contains("lambda") ? 12f : e.getKey().contains("magnitude") ? 1f : 0f;
+                v.set(new NDIndex(":"), r.add(shift));
             }
             if (a instanceof SoraAdapter s) {
                 s.gate().getArray().set(new NDIndex("0, 0"), 0f); // one pruned rank per module
@@ -202,6 +205,16 @@ class ParityExportTest {
                         .build(),
                 false,
                 true);
+        DoraConfig dora = new DoraConfig(LoraConfig.builder()
+                .r(4)
+                .loraAlpha(8)
+                .useRslora(true)
+                .loraDropout(0.1f)
+                .targetModules("query", "value", "intermediate.dense")
+                .modulesToSave("classifier")
+                .build());
+        export(root, "dora", dora, false, false);
+        export(root, "dora_merged", dora, false, true);
         assertTrue(
                 root.resolve("lora").resolve(PeftAdapters.CONFIG_FILE).toFile().isFile());
     }

@@ -322,7 +322,7 @@ class PeftAdaptersTest {
     @Test
     void unsupportedPeftOptionsAreRejectedByName() throws Exception {
         Map<String, Consumer<JsonObject>> edits = Map.of(
-                "use_dora", o -> o.addProperty("use_dora", true),
+                "use_qalora", o -> o.addProperty("use_qalora", true),
                 "bias", o -> o.addProperty("bias", "all"),
                 "fan_in_fan_out", o -> o.addProperty("fan_in_fan_out", true),
                 "init_lora_weights", o -> o.addProperty("init_lora_weights", "pissa"),
@@ -332,6 +332,9 @@ class PeftAdaptersTest {
             String msg = assertRejected(withConfig("lora", e.getValue()));
             assertTrue(msg.contains(e.getKey()) && msg.contains(PeftAdapters.CONFIG_FILE), msg);
         }
+        // a LoRA file declared DoRA lacks the magnitudes: named, as missing keys
+        String dora = assertRejected(withConfig("lora", o -> o.addProperty("use_dora", true)));
+        assertTrue(dora.contains("missing keys") && dora.contains("lora_magnitude_vector"), dora);
         String msg = assertRejected(withConfig("delora", o -> o.addProperty("init_weights", "paper")));
         assertTrue(msg.contains("DELORA_PAPER"), msg);
     }

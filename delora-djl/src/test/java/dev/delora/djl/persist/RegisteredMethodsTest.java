@@ -2,7 +2,9 @@ package dev.delora.djl.persist;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
@@ -10,6 +12,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.lora.LoraConfig;
@@ -19,6 +23,9 @@ import dev.delora.core.method.ConfigFields;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.peft.AdaptedLinear;
 import dev.delora.djl.peft.AdaptedModel;
+import dev.delora.djl.peft.LoraForm;
+import dev.delora.djl.peft.UpdateNorms;
+import dev.delora.djl.train.UpdateNormLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,6 +119,20 @@ class RegisteredMethodsTest {
                 randomise(peft);
                 NDArray before = PeftGoldenTest.logits(block);
                 Path own = PeftAdapters.save(peft, tmp.resolve(method.name() + "-" + fields.size() + "-own"));
+                if (!LoraForm.exists(peft, AdaptedModel.DEFAULT_ADAPTER)) {
+                    // a method without a plain-LoRA form (DoRA) says so instead of writing an approximation
+                    Path refused = tmp.resolve(method.name() + "-" + fields.size() + "-as-lora");
+                    String msg = assertThrows(
+                                    IllegalArgumentException.class,
+                                    () -> PeftAdapters.saveAsLora(peft, AdaptedModel.DEFAULT_ADAPTER, refused))
+                            .getMessage();
+                    assertTrue(msg.contains("no exact plain-LoRA form"), what + ": " + msg);
+                    assertFalse(Files.exists(refused), what + ": nothing written");
+                    AdaptedModel reloaded =
+                            PeftAdapters.load(PeftGoldenTest.base().block(), own);
+                    assertEquals(config, reloaded.adapters().get(AdaptedModel.DEFAULT_ADAPTER), what);
+                    continue;
+                }
                 Path asLora = PeftAdapters.saveAsLora(
                         peft,
                         AdaptedModel.DEFAULT_ADAPTER,
@@ -145,6 +166,54 @@ class RegisteredMethodsTest {
                 d = PeftGoldenTest.maxDiff(before, PeftGoldenTest.logits(third));
                 assertTrue(d <= 1e-5f, what + ": the save-as-LoRA folder's logits differ by " + d);
             }
+        }
+    }
+
+    /**
+     * {@code ‖W_eff − W‖_F} as {@link UpdateNorms} computes it (from k×k Gram matrices for methods with a LoRA form)
+     * equals the dense difference of the merged and the original weights, for every registered method; the log writes
+     * it per step with DeLoRA's λ among the scalars.
+     */
+    @Test
+    void updateNormsEqualTheDenseChangeOfTheMergedWeights() throws Exception {
+        for (AdapterMethod method : AdapterMethods.all()) {
+            Engine.getInstance().setRandomSeed(5);
+            AdapterConfig config = AdapterConfigJson.fromFields(
+                    method, new ConfigFields(variants(method).get(0), "test"));
+            AdaptedModel peft = AdaptedModel.inject(PeftGoldenTest.base().block(), config);
+            randomise(peft);
+            Map<String, Double> norms = UpdateNorms.of(peft, AdaptedModel.DEFAULT_ADAPTER, p -> true);
+            assertEquals(peft.adaptedModules().keySet(), norms.keySet(), method.name());
+            Map<String, float[]> before = new LinkedHashMap<>();
+            peft.adaptedModules()
+                    .forEach((k, m) -> before.put(k, m.weight().getArray().toFloatArray()));
+            peft.merge();
+            for (Map.Entry<String, AdaptedLinear> e : peft.adaptedModules().entrySet()) {
+                float[] w0 = before.get(e.getKey());
+                float[] w1 = e.getValue().weight().getArray().toFloatArray();
+                double sum = 0;
+                for (int i = 0; i < w0.length; i++) {
+                    sum += ((double) w1[i] - w0[i]) * ((double) w1[i] - w0[i]);
+                }
+                double dense = Math.sqrt(sum);
+                double fromFactors = norms.get(e.getKey());
+                assertTrue(dense > 1e-3, method.name() + " " + e.getKey() + ": the update must show");
+                assertEquals(dense, fromFactors, 1e-4 * dense, method.name() + " " + e.getKey());
+            }
+            peft.unmerge();
+            Path log = tmp.resolve(method.name() + "-distance.jsonl");
+            try (UpdateNormLog writer = UpdateNormLog.create(peft, AdaptedModel.DEFAULT_ADAPTER, log, 2, p -> true)) {
+                writer.record(0);
+                writer.afterStep(0, 1); // step 1: not a multiple of 2
+                writer.afterStep(1, 1); // step 2
+            }
+            List<String> lines = Files.readAllLines(log);
+            assertEquals(2, lines.size(), method.name() + ": " + lines);
+            JsonObject last = JsonParser.parseString(lines.get(1)).getAsJsonObject();
+            assertEquals(2, last.get("step").getAsInt());
+            assertEquals(UpdateNorms.total(norms), last.get("total").getAsDouble(), 1e-6 * UpdateNorms.total(norms));
+            boolean hasLambda = lines.get(1).contains("\"delora_lambda\":");
+            assertEquals(method.name().equals("delora"), hasLambda, method.name() + ": " + lines.get(1));
         }
     }
 }

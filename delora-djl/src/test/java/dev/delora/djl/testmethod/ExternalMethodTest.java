@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.SequentialBlock;
 import com.google.gson.JsonObject;
 import dev.delora.core.method.AdapterMethods;
+import dev.delora.core.method.ConfigFields;
 import dev.delora.core.target.TargetSpec;
 import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.peft.TestModels;
@@ -23,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +44,10 @@ class ExternalMethodTest {
     void theRegistryFindsIt() {
         assertTrue(
                 AdapterMethods.names().contains("outer"), AdapterMethods.names().toString());
-        assertEquals(OuterMethod.class, AdapterMethods.byPeftType("OUTER_TEST").getClass());
+        assertEquals(
+                OuterMethod.class,
+                AdapterMethods.byPeftType("OUTER_TEST", new ConfigFields(Map.of(), "test"))
+                        .getClass());
         assertEquals(OuterMethod.class, AdapterMethods.of(CONFIG).getClass());
         JsonObject json = PeftAdapters.configToJson(CONFIG, new PeftAdapters.Metadata(null, null));
         assertEquals("OUTER_TEST", json.get("peft_type").getAsString());

@@ -21,6 +21,7 @@ import dev.delora.djl.peft.ParameterCounts;
 import dev.delora.djl.persist.PeftAdapters;
 import dev.delora.djl.train.AdapterTrainer;
 import dev.delora.djl.train.TrainerSettings;
+import dev.delora.djl.train.UpdateNormLog;
 import dev.delora.djl.tree.BlockTree;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -50,6 +51,7 @@ public final class GlueRunner {
     private final int evalBatchSize;
     private final boolean export;
     private final PrintStream out;
+    private int distanceEvery;
 
     /**
      * Creates a runner.
@@ -80,6 +82,34 @@ public final class GlueRunner {
         this.evalBatchSize = evalBatchSize;
         this.export = export;
         this.out = out;
+    }
+
+    /**
+     * Records {@code ‖W_eff − W_0‖_F} of every adapted module (and one-element parameters such as DeLoRA's λ) to
+     * {@code seed-<seed>-distance.jsonl} at step 0, every {@code steps} optimizer steps and after the last step
+     * ({@link UpdateNormLog}).
+     *
+     * @param steps the interval in optimizer steps; 0 records nothing (the default)
+     * @return this
+     * @throws IllegalArgumentException if negative
+     */
+    public GlueRunner trackDistance(int steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("--track-distance must be >= 1 step, got " + steps);
+        }
+        this.distanceEvery = steps;
+        return this;
+    }
+
+    /**
+     * Returns the distance log of a seed in an output folder.
+     *
+     * @param output the runner's output folder
+     * @param seed the seed
+     * @return {@code <output>/seed-<seed>-distance.jsonl}
+     */
+    public static Path distanceLog(Path output, int seed) {
+        return output.resolve("seed-" + seed + "-distance.jsonl");
     }
 
     /**
@@ -194,8 +224,15 @@ public final class GlueRunner {
                             ? outputs.head().reshape(-1).sub(labels).square().mean()
                             : ce.evaluate(new NDList(labels), outputs),
                     config);
+            UpdateNormLog distances = distanceEvery == 0
+                    ? null
+                    : UpdateNormLog.create(
+                            peft, AdaptedModel.DEFAULT_ADAPTER, distanceLog(output, seed), distanceEvery, p -> true);
             try {
-
+                if (distances != null) {
+                    distances.record(0);
+                    trainer.afterStep(distances);
+                }
                 List<EpochLog> epochs = new ArrayList<>();
                 Map<String, Map<String, Double>> testAt = new LinkedHashMap<>();
                 BestWeights best = new BestWeights(block);
@@ -211,6 +248,9 @@ public final class GlueRunner {
                         train.batches(hp.batchSize(), null).size(),
                         (m, rows) -> new AdapterTrainer.Batch(
                                 train.inputs(m, rows), train.labels(m, rows, regression), rows.length));
+                if (distances != null) {
+                    distances.record(result.steps());
+                }
                 for (AdapterTrainer.EpochResult e : result.epochs()) {
                     String key = Integer.toString(e.epoch() + 1);
                     epochs.add(new EpochLog(e.epoch() + 1, e.meanLoss(), e.metrics(), testAt.get(key)));
@@ -230,24 +270,36 @@ public final class GlueRunner {
                 if (bestEpoch > 0) {
                     best.restore(); // the weights of the reported epoch
                 }
-                try (LoraForm form = LoraForm.of(peft, AdaptedModel.DEFAULT_ADAPTER)) {
-                    // every method has an exact plain-LoRA form; SoRA's drops the ranks whose gate is zero (pruning)
-                    out.printf(
-                            Locale.ROOT,
-                            "exact plain-LoRA form: adapter parameters %,d -> %,d; rank per module %s%n",
-                            ParameterCounts.ofAdapter(peft, AdaptedModel.DEFAULT_ADAPTER),
-                            form.parameterCount(),
-                            form.ranks());
+                boolean loraForm = LoraForm.exists(peft, AdaptedModel.DEFAULT_ADAPTER);
+                if (loraForm) {
+                    // SoRA's plain-LoRA form drops the ranks whose gate is zero (pruning)
+                    try (LoraForm form = LoraForm.of(peft, AdaptedModel.DEFAULT_ADAPTER)) {
+                        out.printf(
+                                Locale.ROOT,
+                                "exact plain-LoRA form: adapter parameters %,d -> %,d; rank per module %s%n",
+                                ParameterCounts.ofAdapter(peft, AdaptedModel.DEFAULT_ADAPTER),
+                                form.parameterCount(),
+                                form.ranks());
+                    }
+                } else {
+                    out.printf(Locale.ROOT, "%s has no exact plain-LoRA form (its merge rescales W)%n", hp.method());
                 }
                 if (export && bestEpoch > 0) {
-                    // the adapter in PEFT's layout (LoRA, DeLoRA ZERO_B load in PEFT as they are) and, for every
-                    // method,
-                    // its exact plain-LoRA form, which any PEFT version loads
+                    // the adapter in PEFT's layout and, for methods that have one, its exact plain-LoRA form, which
+                    // any PEFT version loads
                     Path adapter = PeftAdapters.save(
                             peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed + "-adapter"));
-                    Path asLora = PeftAdapters.saveAsLora(
-                            peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed + "-adapter-as-lora"));
-                    out.printf(Locale.ROOT, "saved the best adapter to %s (as plain LoRA: %s)%n", adapter, asLora);
+                    Path asLora = loraForm
+                            ? PeftAdapters.saveAsLora(
+                                    peft,
+                                    AdaptedModel.DEFAULT_ADAPTER,
+                                    output.resolve("seed-" + seed + "-adapter-as-lora"))
+                            : null;
+                    out.printf(
+                            Locale.ROOT,
+                            "saved the best adapter to %s (as plain LoRA: %s)%n",
+                            adapter,
+                            asLora == null ? "none, the method has no plain-LoRA form" : asLora);
                     Block merged = peft.mergeAndUnload();
                     Path dir = output.resolve("seed-" + seed + "-merged");
                     HfExport.save(merged, loaded.config(), loaded.tokenizerJson(), dir);
@@ -257,6 +309,9 @@ public final class GlueRunner {
                 return run;
             } finally {
                 trainer.close();
+                if (distances != null) {
+                    distances.close();
+                }
             }
         }
     }

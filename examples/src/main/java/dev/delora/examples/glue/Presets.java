@@ -16,7 +16,8 @@ import java.util.Map;
  *       and has no MRPC entry; the paper's values are used here. Init: the paper's frozen-copy init; r = 8 on
  *       query and value; warmup 6 %; weight decay 0.01; no clipping; max length 512 (the paper; the script truncates
  *       at 256).</li>
- *   <li>LoRA: the LoRA paper's Table 9 for RoBERTa-base (r = 8, α = 8, batch 16, per-task lr and epochs), q,v.</li>
+ *   <li>LoRA: the LoRA paper's Table 9 for RoBERTa-base (r = 8, α = 8, batch 16, per-task lr and epochs), q,v.
+ *       DoRA takes LoRA's row (the DeLoRA paper compares them at equal settings).</li>
  *   <li>LoRA-XS: the LoRA-XS paper's GLUE setup (α = 16, lr 1e-3, batch 32, max length 128, targets q, v, attention
  *       output and FFN output); 10 epochs (the paper trains RTE, MRPC, STS-B 50 epochs from an MNLI checkpoint,
  *       which this runner does not do).</li>
@@ -42,7 +43,7 @@ public final class Presets {
         String name = AdapterMethods.byName(method).name();
         return switch (name) {
             case "delora" -> delora(task);
-            case "lora" -> lora(task, name, Map.of("r", 8, "lora_alpha", 8, "lora_dropout", 0f));
+            case "lora", "dora" -> lora(task, name, Map.of("r", 8, "lora_alpha", 8, "lora_dropout", 0f));
             case "loraxs" ->
                 new Hyperparameters(
                         name,
