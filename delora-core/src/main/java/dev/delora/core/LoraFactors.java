@@ -1,6 +1,7 @@
 package dev.delora.core;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.delora.core.array.ArrayOps;
 
@@ -76,14 +77,16 @@ public record LoraFactors(NDArray a, NDArray b, float scaling) implements Weight
      * @return the Frobenius norm of ΔW
      */
     public double frobeniusNorm() {
-        try (NDArray a64 = a.toType(DataType.FLOAT64, true);
-                NDArray b64 = b.toType(DataType.FLOAT64, true);
-                NDArray gramA = a64.matMul(a64.transpose());
-                NDArray gramB = b64.transpose().matMul(b64);
-                NDArray product = gramA.mul(gramB);
-                NDArray sum = product.sum()) {
+        // the scope frees every temporary (casts, transposes, Grams) however the math is written
+        try (NDScope scope = new NDScope()) {
+            NDArray a64 = a.toType(DataType.FLOAT64, true);
+            NDArray b64 = b.toType(DataType.FLOAT64, true);
+            double sum = a64.matMul(a64.transpose())
+                    .mul(b64.transpose().matMul(b64))
+                    .sum()
+                    .getDouble();
             // rounding can leave a tiny negative sum for a zero update
-            return Math.abs((double) scaling) * Math.sqrt(Math.max(0, sum.getDouble()));
+            return Math.abs((double) scaling) * Math.sqrt(Math.max(0, sum));
         }
     }
 

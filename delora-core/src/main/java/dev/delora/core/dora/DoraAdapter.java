@@ -3,6 +3,7 @@ package dev.delora.core.dora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -150,10 +151,8 @@ public final class DoraAdapter implements LinearAdapter {
         // dense: W' − W has no low-rank form (one [out, in] temporary per call)
         try (WeightUpdate u = weightUpdate(weight);
                 NDArray merged = u.apply(weight);
-                NDArray diff = merged.sub(weight);
-                NDArray sq = diff.square();
-                NDArray sum = sq.sum()) {
-            return Math.sqrt(sum.getFloat());
+                NDScope scope = new NDScope()) {
+            return Math.sqrt(merged.sub(weight).square().sum().getFloat());
         }
     }
 
@@ -189,13 +188,15 @@ public final class DoraAdapter implements LinearAdapter {
 
         @Override
         public NDArray apply(NDArray weight) {
-            try (NDArray sum = factors.apply(weight);
-                    NDArray norms = rowNorms(sum)) {
-                if (scale != null) {
-                    scale.close();
-                }
-                scale = magnitude.div(norms).expandDims(1);
-                return sum.mul(scale);
+            if (scale != null) {
+                scale.close();
+            }
+            try (NDScope scope = new NDScope()) {
+                NDArray sum = factors.apply(weight);
+                scale = magnitude.div(rowNorms(sum)).expandDims(1);
+                NDArray merged = sum.mul(scale);
+                NDScope.unregister(scale, merged); // the rest (sum, norms, quotient) is freed with the scope
+                return merged;
             }
         }
 

@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.delora.DeloraConfig;
 import dev.delora.core.delora.DeloraInit;
+import dev.delora.core.dora.DoraConfig;
 import dev.delora.core.lora.LoraConfig;
 import dev.delora.core.loraxs.LoraXsConfig;
 import dev.delora.core.sora.SoraConfig;
@@ -48,7 +49,14 @@ class NativeMemoryTest {
                         .targetModules("01Linear")
                         .build(),
                 LoraXsConfig.builder().r(2).targetModules("01Linear").build(),
-                SoraConfig.builder().r(2).targetModules("01Linear").build());
+                SoraConfig.builder().r(2).targetModules("01Linear").build(),
+                new DoraConfig(LoraConfig.builder()
+                        .r(2)
+                        .loraDropout(0.1f)
+                        .targetModules("01Linear")
+                        .build()),
+                new DoraConfig(
+                        LoraConfig.builder().r(2).targetModules("01Linear").build()));
         for (AdapterConfig config : configs) {
             Engine.getInstance().setRandomSeed(0);
             try (NDManager model = NDManager.newBaseManager()) {
@@ -74,6 +82,11 @@ class NativeMemoryTest {
                 }
                 assertEquals(
                         warm, resources(model), config.peftType() + " merging leaks arrays into the model's manager");
+                for (int i = 0; i < 3; i++) {
+                    UpdateNorms.of(peft, AdaptedModel.DEFAULT_ADAPTER, p -> true);
+                    UpdateNorms.scalars(peft, AdaptedModel.DEFAULT_ADAPTER, p -> true);
+                }
+                assertEquals(warm, resources(model), config + ": measuring leaks arrays into the model's manager");
             }
         }
     }
