@@ -1,6 +1,8 @@
 package dev.delora.benchmarks;
 
 import com.google.gson.JsonObject;
+import dev.delora.djl.peft.AdaptedModel;
+import dev.delora.djl.peft.UpdateNorms;
 import java.util.Locale;
 
 /**
@@ -55,6 +57,13 @@ final class Sections {
                 r.addProperty("infer_ms", infer);
             } else {
                 r.addProperty("infer_unmerged_ms", infer);
+                // ‖W_eff − W‖_F of every module, as UpdateNormLog records it during training
+                r.addProperty(
+                        "update_norms_ms",
+                        Timing.medianMs(
+                                1,
+                                o.mergeIterations,
+                                () -> UpdateNorms.of(c.peft(), AdaptedModel.DEFAULT_ADAPTER, p -> true)));
                 merge(o, c, r);
             }
             r.addProperty("peak_rss_end_mb", Rss.peakMb());

@@ -33,9 +33,9 @@ import java.util.regex.Pattern;
 /**
  * Checks of command-line values, made before any model or data is loaded. Each failure is an
  * {@link IllegalArgumentException} whose message names the option, the value and what is expected, e.g.
- * {@code --epochs must be >= 1, got 0}.
+ * {@code --epochs must be >= 1, got 0}. Public for the commands of other packages (e.g. {@code robustness}).
  */
-final class CliChecks {
+public final class CliChecks {
 
     private static final Pattern DEVICE = Pattern.compile("cpu|gpu(?::?(\\d+))?");
     /** A Hugging Face model id: {@code name} or {@code org/name} (as {@link HfHub} accepts). */
@@ -53,7 +53,7 @@ final class CliChecks {
      * @param <T> the parsed type
      * @return the parsed value
      */
-    static <T> T named(String option, Supplier<T> parse) {
+    public static <T> T named(String option, Supplier<T> parse) {
         try {
             return parse.get();
         } catch (IllegalArgumentException e) {
@@ -61,13 +61,26 @@ final class CliChecks {
         }
     }
 
-    static void atLeast(String option, Integer value, int min) {
+    /**
+     * Rejects a value below a minimum.
+     *
+     * @param option the option
+     * @param value the value, or {@code null} when not given (accepted)
+     * @param min the smallest value accepted
+     */
+    public static void atLeast(String option, Integer value, int min) {
         if (value != null && value < min) {
             throw expected(option, ">= " + min, value);
         }
     }
 
-    static void positive(String option, Double value) {
+    /**
+     * Rejects a value that is not finite and {@code > 0}.
+     *
+     * @param option the option
+     * @param value the value, or {@code null} when not given (accepted)
+     */
+    public static void positive(String option, Double value) {
         if (value != null && (!(value > 0) || value.isInfinite())) {
             throw expected(option, value.isInfinite() ? "finite" : "> 0", value);
         }
@@ -194,7 +207,12 @@ final class CliChecks {
         }
     }
 
-    static void output(Path output) {
+    /**
+     * Rejects an {@code --output} that is a file.
+     *
+     * @param output the option value, or {@code null} when not given (accepted)
+     */
+    public static void output(Path output) {
         if (output != null && Files.exists(output) && !Files.isDirectory(output)) {
             throw new IllegalArgumentException("--output " + output + " is a file, expected a folder");
         }

@@ -7,11 +7,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import com.google.gson.GsonBuilder;
-import dev.delora.core.array.ArrayOps;
 import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.io.AtomicFiles;
@@ -22,13 +20,11 @@ import dev.delora.djl.persist.PeftAdapters;
 import dev.delora.djl.train.AdapterTrainer;
 import dev.delora.djl.train.TrainerSettings;
 import dev.delora.djl.train.UpdateNormLog;
-import dev.delora.djl.tree.BlockTree;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -425,38 +421,5 @@ public final class GlueRunner {
             out.put(k, new double[] {mean, Math.sqrt(var)});
         });
         return out;
-    }
-
-    /** A copy of the trainable weights at the best epoch (adapter and head), restored before merging. */
-    private static final class BestWeights implements AutoCloseable {
-        private final Map<Parameter, NDArray> saved = new IdentityHashMap<>();
-        private final Block block;
-
-        BestWeights(Block block) {
-            this.block = block;
-        }
-
-        void save() {
-            for (Parameter p : BlockTree.parameters(block).values()) {
-                if (p.requiresGradient()) {
-                    NDArray copy = p.getArray().duplicate();
-                    copy.detach();
-                    NDArray old = saved.put(p, copy);
-                    if (old != null) {
-                        old.close();
-                    }
-                }
-            }
-        }
-
-        void restore() {
-            saved.forEach((p, v) -> ArrayOps.assign(p.getArray(), v));
-        }
-
-        @Override
-        public void close() {
-            saved.values().forEach(NDArray::close);
-            saved.clear();
-        }
     }
 }
