@@ -47,10 +47,12 @@ public final class DoraAdapter implements LinearAdapter {
 
     static DoraAdapter withInitialMagnitude(LoraAdapter lora, NDArray weight, float dropout, NDManager manager) {
         NDArray m;
-        try (NDArray w = weight.toType(DataType.FLOAT32, true);
-                LoraFactors f = lora.toLora();
-                NDArray merged = f.apply(w)) {
-            m = rowNorms(merged);
+        try (NDScope scope = new NDScope();
+                LoraFactors f = lora.toLora()) {
+            // detached: on a thread that records gradients by default (not the engine's first one), the factors'
+            // copies would tie the new parameter to a graph over A and B, walked again by every backward
+            m = rowNorms(f.apply(weight.toType(DataType.FLOAT32, true))).stopGradient();
+            NDScope.unregister(m);
         }
         m.attach(manager);
         return new DoraAdapter(lora, ArrayOps.trainable(MAGNITUDE, m), dropout);

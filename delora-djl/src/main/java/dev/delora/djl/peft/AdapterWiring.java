@@ -6,6 +6,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.array.GradMode;
 import dev.delora.core.target.TargetSelector;
 import dev.delora.core.target.TargetSpec;
 import dev.delora.djl.tree.BlockTree;
@@ -32,7 +33,8 @@ final class AdapterWiring {
     /** Creates (initialises) one adapter per targeted module; on failure, closes those already created. */
     static Map<String, LinearAdapter> create(Block root, AdapterConfig config) {
         Map<String, LinearAdapter> created = new LinkedHashMap<>();
-        try {
+        // initialisers compute from parameters (frozen copies, magnitudes): no graph, whichever thread this is
+        try (GradMode noGraphs = GradMode.off()) {
             for (Map.Entry<String, Linear> e :
                     TargetModules.select(root, config.targets()).entrySet()) {
                 Parameter w = e.getValue().getDirectParameters().get("weight");

@@ -1,5 +1,6 @@
 package dev.delora.djl.peft;
 
+import dev.delora.core.array.GradMode;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -21,7 +22,7 @@ final class Merges {
         }
         // a module that refuses (a non-finite update) must not leave the ones before it merged
         List<Runnable> undo = new ArrayList<>();
-        try {
+        try (GradMode noGraphs = GradMode.off()) {
             for (String n : names) {
                 for (AdaptedLinear m : modules) {
                     if (m.adapters().containsKey(n)) {

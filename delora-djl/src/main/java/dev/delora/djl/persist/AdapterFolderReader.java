@@ -11,6 +11,7 @@ import com.google.gson.JsonObject;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.array.ArrayOps;
+import dev.delora.core.array.GradMode;
 import dev.delora.core.method.AdapterMethod;
 import dev.delora.core.method.AdapterMethods;
 import dev.delora.djl.io.Safetensors;
@@ -151,12 +152,15 @@ final class AdapterFolderReader {
             moduleOfKey.forEach((key, module) -> perModule
                     .computeIfAbsent(module, m -> new LinkedHashMap<>())
                     .put(key.substring(PeftAdapters.PREFIX.length() + module.length() + 1), values.get(key)));
-            for (Map.Entry<String, Map<String, NDArray>> e : perModule.entrySet()) {
-                NDArray weight = targets.get(e.getKey())
-                        .getDirectParameters()
-                        .get("weight")
-                        .getArray();
-                adapters.put(e.getKey(), method.restore(config, e.getKey(), e.getValue(), weight, weight.getManager()));
+            try (GradMode noGraphs = GradMode.off()) {
+                for (Map.Entry<String, Map<String, NDArray>> e : perModule.entrySet()) {
+                    NDArray weight = targets.get(e.getKey())
+                            .getDirectParameters()
+                            .get("weight")
+                            .getArray();
+                    adapters.put(
+                            e.getKey(), method.restore(config, e.getKey(), e.getValue(), weight, weight.getManager()));
+                }
             }
             Map<Parameter, NDArray> head = new LinkedHashMap<>();
             headParams.forEach((k, p) -> head.put(p, values.get(PeftAdapters.PREFIX + k)));

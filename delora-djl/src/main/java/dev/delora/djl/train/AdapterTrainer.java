@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.delora.core.array.ArrayOps;
+import dev.delora.core.array.GradMode;
 import dev.delora.core.method.TrainingExtension;
 import dev.delora.djl.peft.AdaptedModel;
 import java.util.ArrayList;
@@ -287,8 +288,10 @@ public final class AdapterTrainer<S> implements AutoCloseable {
                         config.logEvery(),
                         total + phaseEpochs * batchesPerEpoch / config.gradientAccumulation()));
         NDArray first = trainable.isEmpty() ? null : trainable.get(0).getArray();
-        try (NDManager root =
-                first == null ? NDManager.newBaseManager() : NDManager.newBaseManager(first.getDevice())) {
+        // outside the collector nothing may record a graph, whichever thread trains
+        try (GradMode noGraphs = GradMode.off();
+                NDManager root =
+                        first == null ? NDManager.newBaseManager() : NDManager.newBaseManager(first.getDevice())) {
             root.setName("AdapterTrainer");
             ParameterStore store = new ParameterStore(root, false);
             int epoch = 0;

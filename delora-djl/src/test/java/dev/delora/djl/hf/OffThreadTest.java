@@ -10,6 +10,9 @@ import ai.djl.training.ParameterStore;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.delora.DeloraConfig;
 import dev.delora.core.delora.DeloraInit;
+import dev.delora.core.dora.DoraConfig;
+import dev.delora.core.lora.LoraConfig;
+import dev.delora.core.lora.LoraInit;
 import dev.delora.core.loraxs.LoraXsConfig;
 import dev.delora.core.sora.SoraConfig;
 import dev.delora.djl.fixtures.TestThreads;
@@ -48,7 +51,12 @@ class OffThreadTest {
                             .targetModules("query", "value")
                             .build(),
                     LoraXsConfig.builder().r(2).targetModules("query").build(),
-                    SoraConfig.builder().r(2).targetModules("value").build())) {
+                    SoraConfig.builder().r(2).targetModules("value").build(),
+                    new DoraConfig(LoraConfig.builder()
+                            .r(2)
+                            .initLoraWeights(LoraInit.RANDOM)
+                            .targetModules("query", "value")
+                            .build()))) {
                 String what = config.peftType();
                 NDArray base = forward(block, manager, inputs);
                 AdaptedModel peft = TestThreads.onNewThread(() -> AdaptedModel.inject(block, config));
@@ -61,8 +69,9 @@ class OffThreadTest {
                                     .learningRate(0.1)
                                     .warmupRatio(0)
                                     .build())) {
+                        // two steps: a graph built outside the collector would be walked twice
                         return trainer.fit(
-                                List.of(0),
+                                List.of(0, 1),
                                 (m, i) -> new AdapterTrainer.Batch(
                                         inputs, m.zeros(new ai.djl.ndarray.types.Shape(2)), 2));
                     }
