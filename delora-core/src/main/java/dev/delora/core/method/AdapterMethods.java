@@ -14,8 +14,8 @@ import java.util.TreeSet;
  * The registry of adapter methods: the only code that lists them. Methods are found once, with
  * {@link ServiceLoader} on this library's class loader, from {@code
  * META-INF/services/dev.delora.core.method.AdapterMethod}
- * files; the built-in ones (LoRA, DeLoRA, LoRA-XS, SoRA) are listed in {@code delora-core}'s. A method in another jar
- * (or in test sources) registers itself the same way. Thread-safe.
+ * files; the built-in ones (LoRA, DoRA, DeLoRA, LoRA-XS, SoRA) are listed in {@code delora-core}'s. A method in
+ * another jar (or in test sources) registers itself the same way. Thread-safe.
  */
 public final class AdapterMethods {
 
@@ -65,7 +65,7 @@ public final class AdapterMethods {
     /**
      * Returns the names of the registered methods, sorted.
      *
-     * @return e.g. {@code [delora, lora, loraxs, sora]}
+     * @return e.g. {@code [delora, dora, lora, loraxs, sora]}
      */
     public static List<String> names() {
         TreeSet<String> out = new TreeSet<>();
