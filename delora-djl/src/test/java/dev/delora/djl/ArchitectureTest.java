@@ -56,7 +56,8 @@ class ArchitectureTest {
                             "djl.tree",
                             "djl.peft")),
             Map.entry("djl.train", Set.of("core", "core.array", "core.method", "djl.tree", "djl.peft")),
-            Map.entry("djl.hf", Set.of("core", "core.array", "djl.io", "djl.tree", "djl.peft")));
+            Map.entry("djl.hf", Set.of("core", "core.array", "djl.io", "djl.tree", "djl.peft")),
+            Map.entry("djl.hf.decoder", Set.of("core", "core.array", "djl.io", "djl.tree", "djl.peft", "djl.hf")));
 
     private static final Pattern PACKAGE = Pattern.compile("^package dev\\.delora\\.([\\w.]+);", Pattern.MULTILINE);
     private static final Pattern IMPORT =
