@@ -8,6 +8,12 @@ EXPORT_DIR is either
   * a merged Hugging Face folder (config.json + model.safetensors), loaded with
     AutoModelForSequenceClassification.from_pretrained; its tensor names/shapes must equal BASE_DIR's.
 
+Causal LMs (CAUSAL_LM): a merged folder whose config.json `architectures` end in `ForCausalLM` loads with
+AutoModelForCausalLM (eager attention), an adapter folder with `"task_type": "CAUSAL_LM"` loads onto an
+AutoModelForCausalLM BASE_DIR with PeftModel. Their java_logits.safetensors holds `logits` [N, T, vocab] and must hold
+`input_ids` and `attention_mask` [N, T]; logits are compared at the positions where attention_mask is 1 (a padded
+position's logits are not defined by the model).
+
 The logits the Java side computed live in java_logits.safetensors (default: EXPORT_DIR/java_logits.safetensors,
 else a java_logits.safetensors next to EXPORT_DIR): key `logits` [N, num_labels] float32, optionally `input_ids`
 and `attention_mask` [N, T] (int32 or int64). Without input_ids the inputs of the fixture golden.safetensors are used.
@@ -32,7 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_GOLDEN = os.path.join(HERE, "..", "src", "main", "resources", "dev", "delora", "fixtures", "peft",
@@ -49,7 +55,16 @@ def shapes(path):
         return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
 
 
-def load_merged(export_dir, base_dir):
+def is_causal_config(config_path):
+    try:
+        with open(config_path) as f:
+            archs = json.load(f).get("architectures") or []
+    except (OSError, ValueError) as e:
+        fail(f"{config_path}: unreadable: {e!r}")
+    return any(str(a).endswith("ForCausalLM") for a in archs)
+
+
+def load_merged(export_dir, base_dir, auto_class=AutoModelForSequenceClassification):
     st = os.path.join(export_dir, "model.safetensors")
     if not os.path.exists(os.path.join(export_dir, "config.json")) or not os.path.exists(st):
         fail(f"{export_dir}: expected adapter_config.json (adapter) or config.json + model.safetensors (merged)")
@@ -60,7 +75,7 @@ def load_merged(export_dir, base_dir):
         if missing or extra or bad:
             fail(f"{st}: tensors differ from base; missing {missing}, unexpected {extra}, "
                  f"shape mismatch {[(k, want[k], got[k]) for k in bad]}")
-    model, info = AutoModelForSequenceClassification.from_pretrained(
+    model, info = auto_class.from_pretrained(
         export_dir, attn_implementation="eager", output_loading_info=True)
     problems = {k: v for k, v in info.items() if v}
     if problems:
@@ -68,11 +83,11 @@ def load_merged(export_dir, base_dir):
     return model
 
 
-def expected_adapter_tensors(config, base_dir):
+def expected_adapter_tensors(config, base_dir, auto_class=AutoModelForSequenceClassification):
     """Names/shapes PEFT's save_pretrained writes for this config on this base (DoRA magnitudes included)."""
     from peft import get_peft_model, get_peft_model_state_dict
 
-    base = AutoModelForSequenceClassification.from_pretrained(base_dir, attn_implementation="eager")
+    base = auto_class.from_pretrained(base_dir, attn_implementation="eager")
     fresh = get_peft_model(base, copy.deepcopy(config))
     return {k: tuple(v.shape) for k, v in get_peft_model_state_dict(fresh, save_embedding_layers=False).items()}
 
@@ -89,11 +104,13 @@ def load_adapter(export_dir, base_dir):
         config = PeftConfig.from_pretrained(export_dir)
     except Exception as e:  # e.g. KeyError for a peft_type PEFT does not know
         fail(f"{export_dir}/adapter_config.json: PEFT cannot read it: {e!r}")
-    if str(config.task_type) not in ("SEQ_CLS", "TaskType.SEQ_CLS"):
-        fail(f"{export_dir}: task_type {config.task_type!r}; this checker handles SEQ_CLS adapters only")
+    task = str(config.task_type).removeprefix("TaskType.")
+    if task not in ("SEQ_CLS", "CAUSAL_LM"):
+        fail(f"{export_dir}: task_type {config.task_type!r}; this checker handles SEQ_CLS and CAUSAL_LM adapters")
+    auto_class = AutoModelForCausalLM if task == "CAUSAL_LM" else AutoModelForSequenceClassification
     # PEFT only warns on missing keys (leaving fresh init in place) and raises on a shape mismatch; be strict and
     # check first: the file must hold exactly the tensors PEFT itself would save for this config, with their shapes.
-    want, got = expected_adapter_tensors(config, base_dir), shapes(st)
+    want, got = expected_adapter_tensors(config, base_dir, auto_class), shapes(st)
     missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
     bad = sorted(k for k in set(want) & set(got) if want[k] != got[k])
     if missing or extra or bad:
@@ -102,9 +119,9 @@ def load_adapter(export_dir, base_dir):
             hint = " (DoRA: PEFT saves `<module>.lora_magnitude_vector`, without `.weight`)"
         fail(f"{st}: tensors differ from what PEFT saves for this adapter_config; missing {missing}, "
              f"unexpected {extra}, shape mismatch {[(k, want[k], got[k]) for k in bad]}{hint}")
-    base = AutoModelForSequenceClassification.from_pretrained(base_dir, attn_implementation="eager")
+    base = auto_class.from_pretrained(base_dir, attn_implementation="eager")
     try:
-        return PeftModel.from_pretrained(base, export_dir)
+        return PeftModel.from_pretrained(base, export_dir), task == "CAUSAL_LM"
     except Exception as e:
         fail(f"{export_dir}: PeftModel.from_pretrained failed: {e!r}")
 
@@ -131,22 +148,32 @@ def main():
     java = load_file(logits_path)
     if "logits" not in java:
         fail(f"{logits_path}: no 'logits' tensor (keys {sorted(java)})")
+    is_adapter = os.path.exists(os.path.join(export_dir, "adapter_config.json"))
+    if is_adapter:
+        model, causal = load_adapter(export_dir, args.base)
+    else:
+        causal = is_causal_config(os.path.join(export_dir, "config.json"))
+        model = load_merged(export_dir, args.base,
+                            AutoModelForCausalLM if causal else AutoModelForSequenceClassification)
+    if causal and "input_ids" not in java:
+        fail(f"{logits_path}: a causal LM's logits file must hold input_ids (and attention_mask)")
     src = java if "input_ids" in java else load_file(args.golden)
     ids = src["input_ids"].to(torch.long)
     mask = src["attention_mask"].to(torch.long) if "attention_mask" in src else torch.ones_like(ids)
 
-    is_adapter = os.path.exists(os.path.join(export_dir, "adapter_config.json"))
-    model = load_adapter(export_dir, args.base) if is_adapter else load_merged(export_dir, args.base)
     model.eval()
     with torch.no_grad():
         ref = model(input_ids=ids, attention_mask=mask).logits.float()
     got = java["logits"].float()
     if tuple(got.shape) != tuple(ref.shape):
         fail(f"{logits_path}: logits shape {tuple(got.shape)}, expected {tuple(ref.shape)}")
+    if causal:  # [N, T, V]: only the positions the mask keeps
+        keep = mask.bool()
+        got, ref = got[keep], ref[keep]
     diff = (got - ref).abs().max().item()
     kind = "adapter" if is_adapter else "merged"
-    print(json.dumps({"export": export_dir, "kind": kind, "logits_file": logits_path,
-                      "max_abs_diff": diff, "tol": args.tol}))
+    print(json.dumps({"export": export_dir, "kind": kind, "task": "CAUSAL_LM" if causal else "SEQ_CLS",
+                      "logits_file": logits_path, "max_abs_diff": diff, "tol": args.tol}))
     if not diff <= args.tol:  # also catches NaN
         print(f"FAIL: max |logit difference| {diff:.3g} > {args.tol:g}")
         sys.exit(1)

@@ -6,10 +6,13 @@ import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * Writes files so that a reader sees either the old file or the complete new one, never a half-written checkpoint:
@@ -28,6 +31,18 @@ public final class AtomicFiles {
          * @throws IOException if writing fails
          */
         void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** Produces a folder's content. */
+    @FunctionalInterface
+    public interface FolderContent {
+        /**
+         * Writes the content.
+         *
+         * @param dir the (new, empty) folder to write into
+         * @throws IOException if writing fails
+         */
+        void writeInto(Path dir) throws IOException;
     }
 
     private AtomicFiles() {}
@@ -67,5 +82,63 @@ public final class AtomicFiles {
      */
     public static void writeString(Path file, String text) throws IOException {
         write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Writes a whole folder so that a reader sees the old folder or the complete new one: the content goes to a
+     * hidden temp folder beside the target, every file in it is flushed to disk, then it is renamed onto the target.
+     * An existing target is first renamed aside to a hidden {@code .<name>.<uuid>.old} folder, deleted once the new
+     * folder is in place (a crash between these two renames leaves the old content there). On failure the temp
+     * folder is removed and the target is untouched.
+     *
+     * @param dir the target folder (replaced as a whole)
+     * @param content the content
+     * @throws IOException if writing or a rename fails
+     */
+    public static void writeFolder(Path dir, FolderContent content) throws IOException {
+        Path target = dir.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        String id = UUID.randomUUID().toString();
+        Path tmp = parent.resolve("." + target.getFileName() + "." + id + ".tmp");
+        Path old = parent.resolve("." + target.getFileName() + "." + id + ".old");
+        try {
+            Files.createDirectory(tmp);
+            content.writeInto(tmp);
+            try (Stream<Path> files = Files.walk(tmp)) {
+                for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                        ch.force(true);
+                    }
+                }
+            }
+            boolean replacing = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+            if (replacing) {
+                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException | RuntimeException e) {
+                if (replacing) {
+                    Files.move(old, target, StandardCopyOption.ATOMIC_MOVE);
+                }
+                throw e;
+            }
+            if (replacing) {
+                deleteTree(old);
+            }
+        } finally {
+            if (Files.exists(tmp, LinkOption.NOFOLLOW_LINKS)) {
+                deleteTree(tmp);
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 }
