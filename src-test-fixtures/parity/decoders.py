@@ -19,6 +19,8 @@ Writes into fixtures/decoders/:
                             model.generate (with and without KV cache) and the raw logits of every generated step;
                             per adapter: eval logits, training-mode loss with a prompt mask and the gradient of every
                             trainable tensor; the labels used
+* generation.safetensors    generate() with eos_token_id (per-row EOS stopping, pad_token_id 0) on tiny-llama, and
+                            transformers' sampling warpers (Temperature, TopK, TopP) on random logits [4, 96]
 * cases.json                every tensor of golden.safetensors with shape and meaning, and the exact transformers calls
 * README.md                 folders, configs, state-dict keys/shapes, adapter keys/shapes and adapter_config.json
 
@@ -376,6 +378,70 @@ def tensor_doc(golden):
     return out
 
 
+# (name, temperature, top_k, top_p): the warpers in generate's order, each only when it changes anything
+WARPER_SETTINGS = (("t0.7", 0.7, 0, 1.0), ("k5", 1.0, 5, 1.0), ("p0.9", 1.0, 0, 0.9), ("p0.05", 1.0, 0, 0.05),
+                   ("t0.7_k5_p0.9", 0.7, 5, 0.9))
+
+
+def warp(scores, temperature, top_k, top_p):
+    from transformers.generation.logits_process import (LogitsProcessorList, TemperatureLogitsWarper,
+                                                        TopKLogitsWarper, TopPLogitsWarper)
+    procs = LogitsProcessorList()
+    if temperature != 1.0:
+        procs.append(TemperatureLogitsWarper(temperature))
+    if top_k:
+        procs.append(TopKLogitsWarper(top_k, min_tokens_to_keep=1))
+    if top_p < 1.0:
+        procs.append(TopPLogitsWarper(top_p, min_tokens_to_keep=1))
+    return procs(torch.zeros(scores.shape[0], 1, dtype=torch.long), scores.clone())
+
+
+@torch.no_grad()
+def generation_part(golden, doc):
+    """generation.safetensors: EOS stopping per row and the sampling warpers. Reads golden, writes nothing into it."""
+    gen = {}
+    model = load("tiny-llama")
+    ids, mask = golden["tiny-llama/input_ids"], golden["tiny-llama/attention_mask"]
+    toks = golden["tiny-llama/greedy_tokens"]
+    eos_row0 = int(toks[0, 3])  # row 0's 4th greedy token
+    cases = {"eos1": [eos_row0], "eos2": [eos_row0, int(toks[1, 1])]}
+    meta = {}
+    for case, eos in cases.items():
+        out = model.generate(ids, attention_mask=mask, max_new_tokens=NEW, do_sample=False, pad_token_id=PAD,
+                             eos_token_id=eos, use_cache=True, return_dict_in_generate=True)
+        new = out.sequences[:, SEQ:].clone()
+        gen[f"{case}/eos_token_ids"] = torch.tensor(eos)
+        gen[f"{case}/tokens"] = new
+        meta[case] = {"eos_token_id": eos, "tokens": new.tolist()}
+    assert gen["eos1/tokens"].shape[1] == NEW, "eos1: row 1 must run to max_new_tokens"
+    assert gen["eos2/tokens"].shape[1] < NEW, "eos2: both rows must finish early"
+    g = torch.Generator().manual_seed(11)
+    logits = {"random": torch.randn(4, VOCAB, generator=g) * 3,
+              "ties": (torch.randn(4, VOCAB, generator=g) * 2).round()}
+    for lname, scores in logits.items():
+        gen[f"warp/{lname}/scores"] = scores
+        for sname, t, k, p in WARPER_SETTINGS:
+            gen[f"warp/{lname}/{sname}"] = warp(scores, t, k, p)
+    doc["generation"] = {
+        "generate": "model.generate(input_ids, attention_mask=attention_mask, max_new_tokens=6, do_sample=False, "
+                    "pad_token_id=0, eos_token_id=<case>/eos_token_ids, use_cache=True); <case>/tokens = "
+                    "sequences[:, 7:] (tiny-llama, golden's input_ids/attention_mask)",
+        "eos_cases": meta,
+        "warpers": "LogitsProcessorList([TemperatureLogitsWarper(t) if t != 1, TopKLogitsWarper(k, "
+                   "min_tokens_to_keep=1) if k, TopPLogitsWarper(p, min_tokens_to_keep=1) if p < 1])(ids, scores); "
+                   "filtered entries are -inf",
+        "warper_settings": {n: {"temperature": t, "top_k": k, "top_p": p} for n, t, k, p in WARPER_SETTINGS},
+        "warp_inputs": "random = 3 N(0,1) [4, 96]; ties = round(2 N(0,1)) [4, 96] (many equal values), "
+                       "torch.Generator().manual_seed(11)",
+    }
+    save_file({k: v.contiguous() for k, v in gen.items()}, "generation.safetensors.tmp", metadata={"format": "pt"})
+    os.replace("generation.safetensors.tmp", "generation.safetensors")
+    doc["generation.safetensors"] = {k: {"shape": list(v.shape), "dtype": str(v.dtype).replace("torch.", "")}
+                                     for k, v in gen.items()}
+    for case in cases:
+        print(case, meta[case])
+
+
 def write_readme(golden, doc):
     lines = [
         "# Decoder-only (causal LM) golden fixtures",
@@ -411,6 +477,13 @@ def write_readme(golden, doc):
     lines += [f"| `{k}` | {list(v.shape)} | {str(v.dtype).replace('torch.', '')} |" for k, v in golden.items()]
     lines += ["", f"input_ids = `{golden['tiny-llama/input_ids'].tolist()}`, labels = `{golden['labels'].tolist()}`",
               ""]
+    lines += ["## generation.safetensors", "",
+              "tiny-llama `generate` with `eos_token_id` (greedy, pad_token_id 0; `eos1`: row 0's 4th greedy token, "
+              "`eos2`: that and row 1's 2nd) and transformers' Temperature/TopK/TopP warpers on random logits; "
+              "see `cases.json` `generation`.", "",
+              "| key | shape | dtype |", "|---|---|---|"]
+    lines += [f"| `{k}` | {v['shape']} | {v['dtype']} |" for k, v in doc["generation.safetensors"].items()]
+    lines += ["", f"eos cases: `{json.dumps(doc['generation']['eos_cases'])}`", ""]
     for name in MODELS:
         with open(os.path.join(name, "config.json")) as f:
             cfg = f.read().strip()
@@ -502,6 +575,7 @@ def main():
     golden = {}
     ids, mask = model_part(golden, doc)
     adapter_part(golden, doc, ids, mask)
+    generation_part(golden, doc)
     golden = {k: (v.to(torch.int64) if v.dtype in (torch.int32, torch.int64) else v.to(torch.float32)).contiguous()
               for k, v in golden.items()}
     save_file(golden, "golden.safetensors.tmp", metadata={"format": "pt"})

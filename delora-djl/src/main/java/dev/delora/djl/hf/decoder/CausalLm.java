@@ -133,7 +133,30 @@ public final class CausalLm extends HfModule implements PeftTaskModel {
      */
     public Generated generateGreedy(
             NDArray inputIds, NDArray attentionMask, int maxNewTokens, GenerationHook hook, boolean keepStepLogits) {
-        return GreedySearch.run(this, inputIds, attentionMask, maxNewTokens, hook, keepStepLogits);
+        return GreedySearch.run(this, inputIds, attentionMask, maxNewTokens, null, hook, keepStepLogits);
+    }
+
+    /**
+     * Generates as transformers' {@code generate}: greedy or sampled (temperature, top-k, top-p, then a seeded
+     * categorical draw), with the cache and generate's position ids; a row that produces an eos id gets the pad id
+     * afterwards, and generation ends when every row has finished or after {@code maxNewTokens}.
+     *
+     * <pre>{@code
+     * GenerationSettings s = GenerationSettings.builder().maxNewTokens(64)
+     *         .generationConfig(GenerationConfig.load(folder)).doSample(true).temperature(0.7f).topP(0.9f)
+     *         .seed(42L).build();
+     * Generated out = lm.generate(inputIds, attentionMask, s);
+     * }</pre>
+     *
+     * @param inputIds (B, T) int64, left-padded
+     * @param attentionMask (B, T)
+     * @param settings how to decode and when to stop
+     * @return the new tokens (B, steps) with steps &le; {@code maxNewTokens} and each row's length, on
+     *     {@code inputIds}' manager
+     */
+    public Generated generate(NDArray inputIds, NDArray attentionMask, GenerationSettings settings) {
+        return GreedySearch.run(
+                this, inputIds, attentionMask, settings.maxNewTokens(), settings, GenerationHook.NONE, false);
     }
 
     @Override

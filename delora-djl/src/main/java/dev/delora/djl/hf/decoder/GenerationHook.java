@@ -3,7 +3,7 @@ package dev.delora.djl.hf.decoder;
 import ai.djl.ndarray.NDArray;
 
 /**
- * What greedy generation does after each step's argmax: replace tokens (e.g. padding for rows that already ended)
+ * What generation does after each step's choice: replace tokens (e.g. padding for rows that already ended)
  * and stop early (e.g. when every row has produced an end-of-sequence token).
  */
 public interface GenerationHook {
@@ -16,7 +16,7 @@ public interface GenerationHook {
      *
      * @param step the 0-based step
      * @param lastLogits the last position's logits (B, vocab)
-     * @param chosen the argmax tokens (B) int64
+     * @param chosen the argmax (or sampled) tokens (B) int64
      * @return the tokens to append (B) int64; by default {@code chosen}
      */
     default NDArray select(int step, NDArray lastLogits, NDArray chosen) {

@@ -8,12 +8,15 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.delora.core.array.GradMode;
+import java.util.Arrays;
+import java.util.Random;
 
 /**
- * Greedy decoding with the KV cache, step for step as transformers' {@code generate}: the prompt runs once with
- * position ids {@code cumsum(mask) - 1} (1 at masked positions), then each step feeds the chosen token with the
- * mask extended by a one and position {@code sum(mask) - 1}. Every step runs in its own manager; only the cache,
- * the mask and the chosen tokens outlive it.
+ * Greedy or sampled decoding with the KV cache, step for step as transformers' {@code generate}: the prompt runs
+ * once with position ids {@code cumsum(mask) - 1} (1 at masked positions), then each step feeds the chosen token
+ * with the mask extended by a one and position {@code sum(mask) - 1}. Rows that produced an eos id get the pad id
+ * afterwards ({@code next = next * unfinished + pad * (1 - unfinished)}); the loop ends when all rows are finished.
+ * Every step runs in its own manager; only the cache, the mask and the chosen tokens outlive it.
  */
 final class GreedySearch {
 
@@ -24,6 +27,7 @@ final class GreedySearch {
             NDArray inputIds,
             NDArray attentionMask,
             int maxNewTokens,
+            GenerationSettings settings,
             GenerationHook hook,
             boolean keepStepLogits) {
         if (maxNewTokens < 0) {
@@ -35,6 +39,11 @@ final class GreedySearch {
                     + " must both be (batch, seq)");
         }
         long batch = shape.get(0);
+        boolean sample = settings != null && settings.doSample();
+        boolean stopsAtEos = settings != null && !settings.eosTokenIds().isEmpty();
+        Random rng = !sample ? null : settings.seed() == null ? new Random() : new Random(settings.seed());
+        boolean[] finished = new boolean[(int) batch];
+        int[] lengths = new int[(int) batch];
         NDManager caller = inputIds.getManager();
         try (GradMode off = GradMode.off();
                 NDManager gen = caller.newSubManager()) {
@@ -59,8 +68,16 @@ final class GreedySearch {
                     ids.attach(stepManager);
                     CausalLm.Output out = lm.forward(ps, ids, mask, stepPositions, cache, false);
                     NDArray last = out.logits().get(":, -1, :");
-                    NDArray chosen = last.argMax(-1);
+                    NDArray chosen = sample
+                            ? stepManager.create(Sampling.draw(
+                                    Sampling.warp(last, settings.temperature(), settings.topK(), settings.topP()), rng))
+                            : last.argMax(-1);
                     appended = hook.select(step, last, chosen).toType(DataType.INT64, false);
+                    if (stopsAtEos) {
+                        appended = padFinished(appended, settings, finished, lengths, step, stepManager);
+                    } else {
+                        Arrays.fill(lengths, step + 1);
+                    }
                     appended.attach(gen);
                     next = out.cache();
                     next.attach(gen);
@@ -74,7 +91,7 @@ final class GreedySearch {
                 }
                 cache = next;
                 tokens.add(appended);
-                if (hook.stop(step, appended)) {
+                if (allTrue(finished) || hook.stop(step, appended)) {
                     break;
                 }
                 // the grown mask, the next position and the next input replace the old ones (closed, so a long
@@ -104,8 +121,42 @@ final class GreedySearch {
                 logitArray = NDArrays.stack(logits, 1);
                 logitArray.attach(caller);
             }
-            return new Generated(tokenArray, logitArray);
+            return new Generated(tokenArray, logitArray, lengths);
         }
+    }
+
+    /**
+     * Replaces the tokens of rows finished before this step by the pad id, then marks the rows whose token is an
+     * eos id as finished; the others' lengths become {@code step + 1}.
+     */
+    private static NDArray padFinished(
+            NDArray appended,
+            GenerationSettings settings,
+            boolean[] finished,
+            int[] lengths,
+            int step,
+            NDManager stepManager) {
+        long[] v = appended.toLongArray();
+        boolean changed = false;
+        for (int r = 0; r < v.length; r++) {
+            if (finished[r]) {
+                changed |= v[r] != settings.effectivePadTokenId();
+                v[r] = settings.effectivePadTokenId();
+            } else {
+                lengths[r] = step + 1;
+                finished[r] = settings.isEos(v[r]);
+            }
+        }
+        return changed ? stepManager.create(v) : appended;
+    }
+
+    private static boolean allTrue(boolean[] a) {
+        for (boolean b : a) {
+            if (!b) {
+                return false;
+            }
+        }
+        return a.length > 0;
     }
 
     /** An int64 copy owned by {@code manager}. */

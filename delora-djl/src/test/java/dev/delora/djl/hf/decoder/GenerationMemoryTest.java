@@ -66,4 +66,45 @@ class GenerationMemoryTest {
             assertEquals(modelBefore, resources(model), "a forward leaks into the model's manager");
         }
     }
+
+    @Test
+    void samplingWithEosKeepsMemoryFlat() throws Exception {
+        try (NDManager model = NDManager.newBaseManager();
+                NDManager data = NDManager.newBaseManager()) {
+            CausalLm lm = DecoderModels.causalLm(Fixtures.dir("decoders/tiny-llama"), model)
+                    .block();
+            Map<String, NDArray> golden = Safetensors.load(data, Fixtures.path("decoders/golden.safetensors"));
+            NDArray ids = golden.get("tiny-llama/input_ids");
+            NDArray mask = golden.get("tiny-llama/attention_mask");
+            int modelBefore = resources(model);
+            int callerBefore = resources(data);
+            Map<Integer, Integer> generationArrays = new HashMap<>();
+            GenerationHook hook = new GenerationHook() {
+                @Override
+                public NDArray select(int step, NDArray lastLogits, NDArray chosen) {
+                    generationArrays.put(step, resources(chosen.getManager().getParentManager()));
+                    return chosen;
+                }
+            };
+            // an eos id that is never sampled keeps all 12 steps while exercising the padding path
+            GenerationSettings s = GenerationSettings.builder()
+                    .maxNewTokens(12)
+                    .doSample(true)
+                    .temperature(0.8f)
+                    .topK(20)
+                    .topP(0.9f)
+                    .eosTokenIds(java.util.List.of(96))
+                    .padTokenId(0)
+                    .seed(1L)
+                    .build();
+            Generated g = GreedySearch.run(lm, ids, mask, 12, s, hook, false);
+            assertEquals(12, g.tokens().getShape().get(1));
+            assertEquals(8, generationArrays.get(11) - generationArrays.get(3), generationArrays.toString());
+            assertEquals(modelBefore, resources(model), "sampling leaks into the model's manager");
+            assertEquals(callerBefore + 1, resources(data), "sampling returns one array to the caller");
+            lm.generate(ids, mask, s).tokens().close();
+            assertEquals(modelBefore, resources(model), "generate leaks into the model's manager");
+            assertEquals(callerBefore + 1, resources(data), "generate leaves nothing but its result");
+        }
+    }
 }
