@@ -1,0 +1,218 @@
+package dev.delora.examples.gsm8k;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.delora.core.method.AdapterMethods;
+import dev.delora.examples.Main;
+import dev.delora.fixtures.Fixtures;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The GSM8K runner end to end on tiny-llama with a character-level ChatML tokenizer. */
+class Gsm8kRunnerTest {
+
+    private static final String CHARS = "0123456789abcdefghijklmnopqrstuvwxyz +=?#\n";
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void trainingLowersTheLossAndTheSummaryHasBeforeAndAfter() throws IOException {
+        Path model = tinyModel();
+        Path data = data();
+        Path out = tmp.resolve("out");
+        Run r = run(
+                "gsm8k",
+                "--model",
+                model.toString(),
+                "--data-dir",
+                data.toString(),
+                "--output",
+                out.toString(),
+                "--method",
+                "lora",
+                "--lr",
+                "2e-2",
+                "--epochs",
+                "4",
+                "--batch-size",
+                "4",
+                "--train-samples",
+                "8",
+                "--eval-samples",
+                "4",
+                "--max-length",
+                "48",
+                "--max-new-tokens",
+                "6");
+        assertEquals(0, r.status, r.err);
+        JsonObject s = JsonParser.parseString(Files.readString(out.resolve("summary.json")))
+                .getAsJsonObject();
+        double before = s.get("train_loss_before").getAsDouble();
+        double after = s.get("train_loss_after").getAsDouble();
+        assertTrue(after < before - 0.1, "train loss " + before + " -> " + after);
+        for (String k : List.of("before", "after")) {
+            JsonObject e = s.getAsJsonObject(k);
+            assertTrue(Double.isFinite(e.get("held_out_loss").getAsDouble()), k);
+            double em = e.get("exact_match").getAsDouble();
+            assertTrue(em >= 0 && em <= 1, k);
+        }
+        assertEquals(4, s.getAsJsonArray("generations_after").size());
+        assertEquals(8, s.get("train_problems").getAsInt());
+        assertTrue(Files.readString(out.resolve("results.md")).contains("| after training |"));
+    }
+
+    @Test
+    void theEmbeddedSampleRunsWithTruncatedSequences() throws IOException {
+        Path out = tmp.resolve("embedded");
+        Run r = run(
+                "gsm8k",
+                "--model",
+                tinyModel().toString(),
+                "--output",
+                out.toString(),
+                "--method",
+                "delora",
+                "--train-samples",
+                "2",
+                "--eval-samples",
+                "1",
+                "--max-length",
+                "40",
+                "--max-new-tokens",
+                "4");
+        assertEquals(0, r.status, r.err);
+        JsonObject s = JsonParser.parseString(Files.readString(out.resolve("summary.json")))
+                .getAsJsonObject();
+        assertEquals(
+                12, s.getAsJsonObject("adapter_fields").get("delora_lambda").getAsInt());
+        assertTrue(
+                Double.isFinite(s.getAsJsonObject("after").get("held_out_loss").getAsDouble()));
+    }
+
+    @Test
+    void promptsAreMaskedInTheLabels() throws IOException {
+        try (Gsm8kTokens tokens = Gsm8kTokens.load(tinyModel(), dev.delora.djl.hf.decoder.GenerationConfig.none())) {
+            Gsm8kProblem p = new Gsm8kProblem("1+2?", "#### 3");
+            var e = tokens.example(p, 64);
+            long[] prompt = tokens.encode(Gsm8kTokens.prompt(p.question()));
+            assertEquals(prompt.length, e.promptLength());
+            assertEquals(e.inputIds().length - prompt.length, e.countedTokens());
+            assertEquals(2, e.inputIds()[e.inputIds().length - 1]); // <|im_end|>
+            long[] answer = tokens.encode("#### 3");
+            long[] generated = java.util.Arrays.copyOf(answer, answer.length + 2);
+            generated[answer.length] = 2; // <|im_end|> ends the generation, what follows is dropped
+            generated[answer.length + 1] = answer[0];
+            assertEquals("#### 3", tokens.decode(generated));
+        }
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors() throws IOException {
+        Path model = tinyModel();
+        assertUserError(run("gsm8k", "--model", model.toString(), "--epochs", "0"), "--epochs must be >= 1, got 0");
+        assertUserError(run("gsm8k", "--model", model.toString(), "--method", "nope"), "--method");
+        assertUserError(run("gsm8k", "--model", tmp.resolve("missing").toString()), "no such folder");
+        assertUserError(run("gsm8k", "--model", model.toString(), "--data-dir", tmp.toString()), "lacks train.jsonl");
+        assertUserError(run("gsm8k", "--model", model.toString(), "--lr", "0"), "--lr must be");
+        assertUserError(run("gsm8k", "--model", model.toString(), "--adapter-field", "r=0"), "r");
+        assertUserError(
+                run("gsm8k", "--model", Fixtures.dir("decoders/tiny-llama").toString()), "lacks tokenizer.json");
+        Run missing = run("gsm8k");
+        assertEquals(2, missing.status);
+        assertTrue(missing.err.contains("--model"), missing.err);
+    }
+
+    @Test
+    void everyRegisteredMethodHasValidDefaults() {
+        for (String method : AdapterMethods.names()) {
+            Gsm8kSettings s = new Gsm8kSettings(method, Map.of(), 1e-3, 1, 1, 1, 1, 8, 1, 0);
+            assertEquals(8, s.adapterConfig().r(), method);
+        }
+    }
+
+    private static void assertUserError(Run r, String part) {
+        assertEquals(2, r.status, r.err);
+        assertEquals(1, r.err.strip().lines().count(), r.err);
+        assertTrue(r.err.startsWith("error: ") && r.err.contains(part), r.err);
+    }
+
+    private record Run(int status, String err) {}
+
+    private static Run run(String... args) {
+        CommandLine cli = Main.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+        int status = cli.execute(args);
+        return new Run(status, err.toString());
+    }
+
+    /** tiny-llama (vocab 96) plus a character-level tokenizer: 0 pad, 1 unk, 2 im_end, 3 im_start, then chars. */
+    private Path tinyModel() throws IOException {
+        Path dir = tmp.resolve("model");
+        if (Files.isDirectory(dir)) {
+            return dir;
+        }
+        Files.createDirectories(dir);
+        Path src = Fixtures.dir("decoders/tiny-llama");
+        for (String f : List.of("config.json", "generation_config.json", "model.safetensors")) {
+            Files.copy(src.resolve(f), dir.resolve(f));
+        }
+        StringBuilder vocab = new StringBuilder("\"<pad>\":0,\"<unk>\":1,\"<|im_end|>\":2,\"<|im_start|>\":3");
+        for (int i = 0; i < CHARS.length(); i++) {
+            char c = CHARS.charAt(i);
+            String esc = c == '\n' ? "\\n" : String.valueOf(c);
+            vocab.append(",\"").append(esc).append("\":").append(4 + i);
+        }
+        List<String> added = new ArrayList<>();
+        String[] specials = {"<pad>", "<unk>", "<|im_end|>", "<|im_start|>"};
+        for (int i = 0; i < specials.length; i++) {
+            added.add("{\"id\":" + i + ",\"content\":\"" + specials[i] + "\",\"single_word\":false,\"lstrip\":false,"
+                    + "\"rstrip\":false,\"normalized\":false,\"special\":true}");
+        }
+        String json = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
+                + String.join(",", added) + "],\"normalizer\":null,\"pre_tokenizer\":null,\"post_processor\":null,"
+                + "\"decoder\":{\"type\":\"Fuse\"},"
+                + "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":\"<unk>\","
+                + "\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":false,"
+                + "\"byte_fallback\":false,\"vocab\":{" + vocab + "},\"merges\":[]}}";
+        Files.writeString(dir.resolve("tokenizer.json"), json, StandardCharsets.UTF_8);
+        return dir;
+    }
+
+    /** 8 train and 4 test problems of one-digit sums. */
+    private Path data() throws IOException {
+        Path dir = tmp.resolve("data");
+        Files.createDirectories(dir);
+        StringBuilder train = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            train.append(problem(i % 4, 1));
+        }
+        StringBuilder test = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            test.append(problem(i, 2));
+        }
+        Files.writeString(dir.resolve("train.jsonl"), train);
+        Files.writeString(dir.resolve("test.jsonl"), test);
+        return dir;
+    }
+
+    private static String problem(int a, int b) {
+        return "{\"question\": \"" + a + "+" + b + "?\", \"answer\": \"" + a + "+" + b + "=" + (a + b) + "\\n#### "
+                + (a + b) + "\"}\n";
+    }
+}
