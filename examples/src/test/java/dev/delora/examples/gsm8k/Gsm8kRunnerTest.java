@@ -98,7 +98,7 @@ class Gsm8kRunnerTest {
         JsonObject s = JsonParser.parseString(Files.readString(out.resolve("summary.json")))
                 .getAsJsonObject();
         assertEquals(
-                12, s.getAsJsonObject("adapter_fields").get("delora_lambda").getAsInt());
+                0.5, s.getAsJsonObject("adapter_fields").get("delora_lambda").getAsDouble());
         assertTrue(
                 Double.isFinite(s.getAsJsonObject("after").get("held_out_loss").getAsDouble()));
     }
