@@ -5,11 +5,9 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
@@ -88,33 +86,6 @@ final class HfLayers {
         @Override
         public Shape[] getOutputShapes(Shape[] inputs) {
             return new Shape[] {inputs[0]};
-        }
-    }
-
-    /** transformers' nn.Embedding: one parameter {@code weight} of shape (rows, dim). */
-    static final class HfEmbedding extends HfModule {
-        private final Parameter weight;
-        private final int dim;
-
-        HfEmbedding(int rows, int dim) {
-            this.dim = dim;
-            weight = addParameter(Parameter.builder()
-                    .setName("weight")
-                    .setType(Parameter.Type.WEIGHT)
-                    .optShape(new Shape(rows, dim))
-                    .build());
-        }
-
-        @Override
-        protected NDList forwardInternal(
-                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
-            NDArray ids = in.head();
-            return Embedding.embedding(ids, ps.getValue(weight, ids.getDevice(), training), SparseFormat.DENSE);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputs) {
-            return new Shape[] {inputs[0].add(dim)};
         }
     }
 

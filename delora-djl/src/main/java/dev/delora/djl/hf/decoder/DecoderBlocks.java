@@ -4,11 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -72,37 +70,6 @@ final class DecoderBlocks {
         @Override
         public Shape[] getOutputShapes(Shape[] inputs) {
             return new Shape[] {inputs[0]};
-        }
-    }
-
-    /** nn.Embedding: one parameter {@code weight} of shape (vocab, hidden). */
-    static final class TokenEmbedding extends HfModule {
-        private final Parameter weight;
-        private final int dim;
-
-        TokenEmbedding(int rows, int dim) {
-            this.dim = dim;
-            weight = addParameter(Parameter.builder()
-                    .setName("weight")
-                    .setType(Parameter.Type.WEIGHT)
-                    .optShape(new Shape(rows, dim))
-                    .build());
-        }
-
-        Parameter weight() {
-            return weight;
-        }
-
-        @Override
-        protected NDList forwardInternal(
-                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
-            NDArray ids = in.head();
-            return Embedding.embedding(ids, ps.getValue(weight, ids.getDevice(), training), SparseFormat.DENSE);
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputs) {
-            return new Shape[] {inputs[0].add(dim)};
         }
     }
 

@@ -12,6 +12,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.delora.core.array.ArrayOps;
+import dev.delora.djl.hf.HfEmbedding;
 import dev.delora.djl.hf.HfModule;
 import java.util.List;
 
@@ -28,14 +29,13 @@ final class DecoderModel extends HfModule {
 
     private final DecoderConfig cfg;
     private final float[] invFreq;
-    private final DecoderBlocks.TokenEmbedding embedTokens;
+    private final HfEmbedding embedTokens;
 
     DecoderModel(DecoderConfig cfg) {
         this.cfg = cfg;
         invFreq = RopeScaling.inverseFrequencies(cfg.ropeScaling(), cfg.headDim(), cfg.ropeTheta());
         Shape h = new Shape(1, 1, cfg.hiddenSize());
-        embedTokens = child(
-                "embed_tokens", new DecoderBlocks.TokenEmbedding(cfg.vocabSize(), cfg.hiddenSize()), new Shape(1, 1));
+        embedTokens = child("embed_tokens", new HfEmbedding(cfg.vocabSize(), cfg.hiddenSize()), new Shape(1, 1));
         child("layers", new DecoderBlocks.LayerList(cfg), h);
         child("norm", new DecoderBlocks.RmsNorm(cfg.hiddenSize(), cfg.rmsNormEps()), h);
     }
