@@ -11,10 +11,8 @@ import dev.delora.fixtures.Fixtures;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -23,8 +21,6 @@ import picocli.CommandLine;
 
 /** The GSM8K runner end to end on tiny-llama with a character-level ChatML tokenizer. */
 class Gsm8kRunnerTest {
-
-    private static final String CHARS = "0123456789abcdefghijklmnopqrstuvwxyz +=?#\n";
 
     @TempDir
     Path tmp;
@@ -161,37 +157,8 @@ class Gsm8kRunnerTest {
         return new Run(status, err.toString());
     }
 
-    /** tiny-llama (vocab 96) plus a character-level tokenizer: 0 pad, 1 unk, 2 im_end, 3 im_start, then chars. */
     private Path tinyModel() throws IOException {
-        Path dir = tmp.resolve("model");
-        if (Files.isDirectory(dir)) {
-            return dir;
-        }
-        Files.createDirectories(dir);
-        Path src = Fixtures.dir("decoders/tiny-llama");
-        for (String f : List.of("config.json", "generation_config.json", "model.safetensors")) {
-            Files.copy(src.resolve(f), dir.resolve(f));
-        }
-        StringBuilder vocab = new StringBuilder("\"<pad>\":0,\"<unk>\":1,\"<|im_end|>\":2,\"<|im_start|>\":3");
-        for (int i = 0; i < CHARS.length(); i++) {
-            char c = CHARS.charAt(i);
-            String esc = c == '\n' ? "\\n" : String.valueOf(c);
-            vocab.append(",\"").append(esc).append("\":").append(4 + i);
-        }
-        List<String> added = new ArrayList<>();
-        String[] specials = {"<pad>", "<unk>", "<|im_end|>", "<|im_start|>"};
-        for (int i = 0; i < specials.length; i++) {
-            added.add("{\"id\":" + i + ",\"content\":\"" + specials[i] + "\",\"single_word\":false,\"lstrip\":false,"
-                    + "\"rstrip\":false,\"normalized\":false,\"special\":true}");
-        }
-        String json = "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":["
-                + String.join(",", added) + "],\"normalizer\":null,\"pre_tokenizer\":null,\"post_processor\":null,"
-                + "\"decoder\":{\"type\":\"Fuse\"},"
-                + "\"model\":{\"type\":\"BPE\",\"dropout\":null,\"unk_token\":\"<unk>\","
-                + "\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":false,"
-                + "\"byte_fallback\":false,\"vocab\":{" + vocab + "},\"merges\":[]}}";
-        Files.writeString(dir.resolve("tokenizer.json"), json, StandardCharsets.UTF_8);
-        return dir;
+        return TinyChatModel.folder(tmp.resolve("model"));
     }
 
     /** 8 train and 4 test problems of one-digit sums. */
