@@ -287,30 +287,13 @@ final class HfLayers {
         }
     }
 
-    /** nn.ModuleList: children keyed "0", "1", ...; never called directly. */
-    static final class ModuleList extends HfModule {
-        ModuleList(HfConfig cfg) {
-            for (int i = 0; i < cfg.numHiddenLayers(); i++) {
-                child(Integer.toString(i), new Layer(cfg), new Shape(1, 1, cfg.hiddenSize()));
-            }
-        }
-
-        @Override
-        protected NDList forwardInternal(
-                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
-            throw new UnsupportedOperationException("a ModuleList is iterated by its parent, not called");
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputs) {
-            return inputs;
-        }
-    }
-
     /** BertEncoder: the "layer" list applied in order. */
     static final class Encoder extends HfModule {
         Encoder(HfConfig cfg) {
-            child("layer", new ModuleList(cfg), new Shape(1, 1, cfg.hiddenSize()));
+            child(
+                    "layer",
+                    new HfModuleList(cfg.numHiddenLayers(), i -> new Layer(cfg), new Shape(1, 1, cfg.hiddenSize())),
+                    new Shape(1, 1, cfg.hiddenSize()));
         }
 
         /** Inputs: hidden, additive mask. */

@@ -143,26 +143,6 @@ final class DecoderBlocks {
         }
     }
 
-    /** nn.ModuleList: children keyed "0", "1", ...; iterated by its parent, never called. */
-    static final class LayerList extends HfModule {
-        LayerList(DecoderConfig cfg) {
-            for (int i = 0; i < cfg.numHiddenLayers(); i++) {
-                child(Integer.toString(i), new DecoderLayer(cfg), new Shape(1, 1, cfg.hiddenSize()));
-            }
-        }
-
-        @Override
-        protected NDList forwardInternal(
-                ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
-            throw new UnsupportedOperationException("a ModuleList is iterated by its parent, not called");
-        }
-
-        @Override
-        public Shape[] getOutputShapes(Shape[] inputs) {
-            return inputs;
-        }
-    }
-
     /** Dropout on attention probabilities, only in training forwards and only when configured. */
     static NDArray dropout(NDArray x, float p, boolean training) {
         return p > 0 ? ArrayOps.dropout(x, p, training) : x;

@@ -14,6 +14,7 @@ import ai.djl.util.PairList;
 import dev.delora.core.array.ArrayOps;
 import dev.delora.djl.hf.HfEmbedding;
 import dev.delora.djl.hf.HfModule;
+import dev.delora.djl.hf.HfModuleList;
 import java.util.List;
 
 /**
@@ -36,7 +37,7 @@ final class DecoderModel extends HfModule {
         invFreq = RopeScaling.inverseFrequencies(cfg.ropeScaling(), cfg.headDim(), cfg.ropeTheta());
         Shape h = new Shape(1, 1, cfg.hiddenSize());
         embedTokens = child("embed_tokens", new HfEmbedding(cfg.vocabSize(), cfg.hiddenSize()), new Shape(1, 1));
-        child("layers", new DecoderBlocks.LayerList(cfg), h);
+        child("layers", new HfModuleList(cfg.numHiddenLayers(), i -> new DecoderBlocks.DecoderLayer(cfg), h), h);
         child("norm", new DecoderBlocks.RmsNorm(cfg.hiddenSize(), cfg.rmsNormEps()), h);
     }
 
