@@ -9,10 +9,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
-import com.google.gson.GsonBuilder;
 import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfSequenceClassifier;
-import dev.delora.djl.io.AtomicFiles;
 import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.peft.LoraForm;
 import dev.delora.djl.peft.ParameterCounts;
@@ -151,7 +149,7 @@ public final class GlueRunner {
         List<RunResult> results = new ArrayList<>();
         for (int seed : seeds) {
             results.add(run(data.splits(seed), seed));
-            writeSummary(results);
+            GlueRunFiles.writeSummary(output, task, source, hp, results);
         }
         return results;
     }
@@ -262,7 +260,7 @@ public final class GlueRunner {
                         format(before));
                 RunResult run = new RunResult(
                         seed, bestEpoch, before, atBest, trainable, epochs, (System.nanoTime() - start) / 1e9);
-                writeRunLog(run);
+                GlueRunFiles.writeRunLog(output, run);
                 if (bestEpoch > 0) {
                     best.restore(); // the weights of the reported epoch
                 }
@@ -346,80 +344,5 @@ public final class GlueRunner {
                 .append(' ')
                 .append(String.format(Locale.ROOT, "%.4f", v)));
         return sb.toString();
-    }
-
-    private void writeRunLog(RunResult run) throws IOException {
-        StringBuilder sb = new StringBuilder("epoch\tloss\tvalidation\ttest\n");
-        for (EpochLog e : run.epochs()) {
-            sb.append(e.epoch())
-                    .append('\t')
-                    .append(String.format(Locale.ROOT, "%.5f", e.meanLoss()))
-                    .append('\t')
-                    .append(format(e.validation()))
-                    .append('\t')
-                    .append(format(e.test()))
-                    .append('\n');
-        }
-        AtomicFiles.writeString(output.resolve("seed-" + run.seed() + ".log"), sb.toString());
-    }
-
-    private void writeSummary(List<RunResult> results) throws IOException {
-        Map<String, Object> summary = new LinkedHashMap<>();
-        summary.put("task", task.id());
-        summary.put("model", source.toString());
-        summary.put("hyperparameters", hp);
-        summary.put("runs", results);
-        Map<String, double[]> stats = stats(results);
-        Map<String, Map<String, Double>> agg = new LinkedHashMap<>();
-        stats.forEach((k, v) -> {
-            Map<String, Double> meanStd = new LinkedHashMap<>(); // Map.of's order changes from one JVM to the next
-            meanStd.put("mean", v[0]);
-            meanStd.put("std", v[1]);
-            agg.put(k, meanStd);
-        });
-        summary.put("test_at_best_validation", agg);
-        AtomicFiles.writeString(
-                output.resolve("summary.json"),
-                new GsonBuilder()
-                                .setPrettyPrinting()
-                                .serializeSpecialFloatingPointValues()
-                                .create()
-                                .toJson(summary) + "\n");
-
-        StringBuilder md = new StringBuilder();
-        md.append("| task | method | seeds |");
-        stats.keySet().forEach(k -> md.append(' ').append(k).append(" (test) |"));
-        md.append("\n|---|---|---|");
-        stats.keySet().forEach(k -> md.append("---|"));
-        md.append("\n| ")
-                .append(task.id())
-                .append(" | ")
-                .append(hp.method())
-                .append(" | ")
-                .append(results.stream().map(r -> Integer.toString(r.seed())).toList())
-                .append(" |");
-        stats.values().forEach(v -> md.append(String.format(Locale.ROOT, " %.2f ± %.2f |", 100 * v[0], 100 * v[1])));
-        md.append('\n');
-        AtomicFiles.writeString(output.resolve("results.md"), md.toString());
-    }
-
-    /** Mean and sample standard deviation of each test metric at the best validation epoch, across seeds. */
-    static Map<String, double[]> stats(List<RunResult> results) {
-        Map<String, List<Double>> values = new LinkedHashMap<>();
-        for (RunResult r : results) {
-            r.testAtBest()
-                    .forEach((k, v) ->
-                            values.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
-        }
-        Map<String, double[]> out = new LinkedHashMap<>();
-        values.forEach((k, list) -> {
-            double mean =
-                    list.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-            double var = list.size() < 2
-                    ? 0
-                    : list.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / (list.size() - 1);
-            out.put(k, new double[] {mean, Math.sqrt(var)});
-        });
-        return out;
     }
 }

@@ -167,7 +167,7 @@ class GlueRunnerTest {
     void summaryStatisticsAreMeanAndSampleStandardDeviation() {
         GlueRunner.RunResult a = new GlueRunner.RunResult(1, 1, Map.of(), Map.of("accuracy", 0.5), "", List.of(), 0);
         GlueRunner.RunResult b = new GlueRunner.RunResult(2, 1, Map.of(), Map.of("accuracy", 0.7), "", List.of(), 0);
-        double[] s = GlueRunner.stats(List.of(a, b)).get("accuracy");
+        double[] s = GlueRunFiles.stats(List.of(a, b)).get("accuracy");
         assertEquals(0.6, s[0], 1e-12);
         assertEquals(Math.sqrt(0.02), s[1], 1e-12); // ((0.1² + 0.1²) / (2 − 1))^½
     }

@@ -1,0 +1,94 @@
+package dev.delora.examples.glue;
+
+import com.google.gson.GsonBuilder;
+import dev.delora.djl.io.AtomicFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** What a GLUE run writes: the per-seed log, {@code summary.json} and {@code results.md} (mean ± std across seeds). */
+final class GlueRunFiles {
+
+    private GlueRunFiles() {}
+
+    static void writeRunLog(Path output, GlueRunner.RunResult run) throws IOException {
+        StringBuilder sb = new StringBuilder("epoch\tloss\tvalidation\ttest\n");
+        for (GlueRunner.EpochLog e : run.epochs()) {
+            sb.append(e.epoch())
+                    .append('\t')
+                    .append(String.format(Locale.ROOT, "%.5f", e.meanLoss()))
+                    .append('\t')
+                    .append(GlueRunner.format(e.validation()))
+                    .append('\t')
+                    .append(GlueRunner.format(e.test()))
+                    .append('\n');
+        }
+        AtomicFiles.writeString(output.resolve("seed-" + run.seed() + ".log"), sb.toString());
+    }
+
+    static void writeSummary(
+            Path output, GlueTask task, ModelSource source, Hyperparameters hp, List<GlueRunner.RunResult> results)
+            throws IOException {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("task", task.id());
+        summary.put("model", source.toString());
+        summary.put("hyperparameters", hp);
+        summary.put("runs", results);
+        Map<String, double[]> stats = stats(results);
+        Map<String, Map<String, Double>> agg = new LinkedHashMap<>();
+        stats.forEach((k, v) -> {
+            Map<String, Double> meanStd = new LinkedHashMap<>(); // Map.of's order changes from one JVM to the next
+            meanStd.put("mean", v[0]);
+            meanStd.put("std", v[1]);
+            agg.put(k, meanStd);
+        });
+        summary.put("test_at_best_validation", agg);
+        AtomicFiles.writeString(
+                output.resolve("summary.json"),
+                new GsonBuilder()
+                                .setPrettyPrinting()
+                                .serializeSpecialFloatingPointValues()
+                                .create()
+                                .toJson(summary) + "\n");
+
+        StringBuilder md = new StringBuilder();
+        md.append("| task | method | seeds |");
+        stats.keySet().forEach(k -> md.append(' ').append(k).append(" (test) |"));
+        md.append("\n|---|---|---|");
+        stats.keySet().forEach(k -> md.append("---|"));
+        md.append("\n| ")
+                .append(task.id())
+                .append(" | ")
+                .append(hp.method())
+                .append(" | ")
+                .append(results.stream().map(r -> Integer.toString(r.seed())).toList())
+                .append(" |");
+        stats.values().forEach(v -> md.append(String.format(Locale.ROOT, " %.2f ± %.2f |", 100 * v[0], 100 * v[1])));
+        md.append('\n');
+        AtomicFiles.writeString(output.resolve("results.md"), md.toString());
+    }
+
+    /** Mean and sample standard deviation of each test metric at the best validation epoch, across seeds. */
+    static Map<String, double[]> stats(List<GlueRunner.RunResult> results) {
+        Map<String, List<Double>> values = new LinkedHashMap<>();
+        for (GlueRunner.RunResult r : results) {
+            r.testAtBest()
+                    .forEach((k, v) ->
+                            values.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+        }
+        Map<String, double[]> out = new LinkedHashMap<>();
+        values.forEach((k, list) -> {
+            double mean =
+                    list.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+            double var = list.size() < 2
+                    ? 0
+                    : list.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / (list.size() - 1);
+            out.put(k, new double[] {mean, Math.sqrt(var)});
+        });
+        return out;
+    }
+}
