@@ -1,6 +1,7 @@
 package dev.delora.benchmarks;
 
 import com.google.gson.JsonObject;
+import dev.delora.djl.io.Rss;
 import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.peft.UpdateNorms;
 import java.util.Locale;

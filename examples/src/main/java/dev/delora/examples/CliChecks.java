@@ -158,8 +158,18 @@ public final class CliChecks {
         if ("embedded".equals(spec)) {
             return;
         }
-        String expected =
-                "expected 'embedded', a Hugging Face model folder or a hub id such as FacebookAI/roberta-base";
+        folderOrHubId(
+                spec, "expected 'embedded', a Hugging Face model folder or a hub id such as FacebookAI/roberta-base");
+    }
+
+    /**
+     * Checks that {@code --model} is a complete Hugging Face model folder ({@link HfHub#REQUIRED} and the safetensors
+     * weights) or a hub id, whose files are then looked up in the hub cache.
+     *
+     * @param spec the option value
+     * @param expected what the option accepts, for the message
+     */
+    public static void folderOrHubId(String spec, String expected) {
         Path folder;
         try {
             folder = Path.of(spec);

@@ -3,6 +3,8 @@ package dev.delora.examples;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDManager;
 import dev.delora.core.delora.DeloraConfig;
+import dev.delora.djl.hf.chat.ChatMessage;
+import dev.delora.djl.hf.chat.ChatTemplate;
 import dev.delora.djl.hf.decoder.CausalLmExamples;
 import dev.delora.djl.hf.decoder.CausalLmLoss;
 import dev.delora.djl.hf.decoder.DecoderModels;
@@ -25,11 +27,11 @@ public final class DecoderQuickstart {
     /**
      * Runs the example.
      *
-     * @param args the model folder (config.json, model.safetensors, tokenizer.json)
+     * @param args the model folder (config.json, model.safetensors, tokenizer.json, tokenizer_config.json)
      * @throws Exception if loading or training fails
      */
     public static void main(String[] args) throws Exception {
-        Path folder = Path.of(args[0]); // config.json, model.safetensors, tokenizer.json
+        Path folder = Path.of(args[0]); // config.json, model.safetensors, tokenizer.json, tokenizer_config.json
         try (NDManager manager = NDManager.newBaseManager();
                 HuggingFaceTokenizer tokenizer = HuggingFaceTokenizer.builder()
                         .optTokenizerPath(folder.resolve("tokenizer.json"))
@@ -43,7 +45,9 @@ public final class DecoderQuickstart {
                             .deloraLambda(0.5f)
                             .targetModules("q_proj", "v_proj")
                             .build());
-            String prompt = "<|im_start|>user\nWhat is 7 + 5?<|im_end|>\n<|im_start|>assistant\n";
+            // the prompt as transformers' apply_chat_template(messages, add_generation_prompt=True) renders it
+            String prompt = ChatTemplate.fromFolder(folder) // tokenizer_config.json's chat_template
+                    .render(List.of(ChatMessage.user("What is 7 + 5?")), true);
             long imEnd = tokenizer.encode("<|im_end|>").getIds()[0];
 
             // a few steps on one (prompt, answer) pair; the loss counts the answer tokens only

@@ -1,6 +1,7 @@
 package dev.delora.examples;
 
 import dev.delora.core.method.AdapterMethods;
+import dev.delora.djl.hf.HfHub;
 import dev.delora.examples.gsm8k.Gsm8kData;
 import dev.delora.examples.gsm8k.Gsm8kProblem;
 import dev.delora.examples.gsm8k.Gsm8kRunner;
@@ -24,19 +25,21 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Fine-tunes a decoder (Llama, Qwen2 or Mistral folder with tokenizer.json) on GSM8K problems with an",
-            "adapter on q_proj and v_proj: ChatML prompt '<|im_start|>user\\n{question}<|im_end|>\\n<|im_start|>",
-            "assistant\\n' (the tokenizer's own chat template is not applied yet), response = answer + <|im_end|>,",
-            "loss on the response only. Before and after training it reports the held-out loss and the exact match",
-            "of the final '#### N' of greedy generations; summary.json and results.md go to --output."
+            "adapter on q_proj and v_proj. Prompt: the tokenizer's chat template applied to the question as",
+            "transformers' apply_chat_template(add_generation_prompt=True) does (plain ChatML without one); response =",
+            "answer + <|im_end|>, loss on the response only. Before and after training it reports the held-out loss,",
+            "the exact match of the final '#### N' of greedy generations and the throughput; summary.json,",
+            "results.md and the adapter before (adapter_initial/) and after training (adapter/) go to --output."
         })
 public final class Gsm8kCommand implements Callable<Integer> {
 
     @Option(
             names = "--model",
             required = true,
-            description = "A Hugging Face decoder folder (config.json, "
-                    + "model.safetensors, tokenizer.json, optional generation_config.json).")
-    Path model;
+            description = "A Hugging Face decoder folder (config.json, model.safetensors, tokenizer.json, optional "
+                    + "tokenizer_config.json with the chat template and generation_config.json), or a hub id such as "
+                    + "HuggingFaceTB/SmolLM2-135M-Instruct (from the hub cache; downloaded unless offline).")
+    String model;
 
     @Option(
             names = "--method",
@@ -113,7 +116,9 @@ public final class Gsm8kCommand implements Callable<Integer> {
                 method, fields, lr, epochs, batchSize, trainSamples, evalSamples, maxLength, maxNewTokens, seed);
         CliChecks.named("--method", () -> AdapterMethods.byName(method));
         settings.adapterConfig(); // an invalid field is named before the model is loaded
-        checkModel(model);
+        CliChecks.folderOrHubId(
+                model,
+                "expected a Hugging Face decoder folder or a hub id such as HuggingFaceTB/SmolLM2-135M-Instruct");
         if (dataDir != null) {
             for (String name : List.of("train.jsonl", "test.jsonl")) {
                 if (!Files.isRegularFile(dataDir.resolve(name))) {
@@ -127,26 +132,11 @@ public final class Gsm8kCommand implements Callable<Integer> {
         List<Gsm8kProblem> test =
                 dataDir == null ? Gsm8kData.embedded("test") : Gsm8kData.read(dataDir.resolve("test.jsonl"));
         Path out = output != null ? output : Path.of("runs", "gsm8k-" + method);
-        new Gsm8kRunner(model, settings, GlueOptions.orDefault(null), out, System.out).run(train, test);
+        Path folder = Files.isDirectory(Path.of(model))
+                ? Path.of(model)
+                : HfHub.fromEnvironment().snapshot(model, "main");
+        new Gsm8kRunner(folder, settings, GlueOptions.orDefault(null), out, System.out).run(train, test);
         System.out.println("results: " + out.resolve("results.md").toAbsolutePath());
         return 0;
-    }
-
-    private static void checkModel(Path folder) {
-        if (!Files.isDirectory(folder)) {
-            throw new IllegalArgumentException(
-                    "--model " + folder + ": " + (Files.exists(folder) ? "not a folder" : "no such folder")
-                            + " (expected a Hugging Face decoder folder)");
-        }
-        for (String name : List.of("config.json", "tokenizer.json")) {
-            if (!Files.isRegularFile(folder.resolve(name))) {
-                throw new IllegalArgumentException("--model " + folder + ": the folder lacks " + name);
-            }
-        }
-        if (!Files.isRegularFile(folder.resolve("model.safetensors"))
-                && !Files.isRegularFile(folder.resolve("model.safetensors.index.json"))) {
-            throw new IllegalArgumentException(
-                    "--model " + folder + ": the folder lacks model.safetensors (or model.safetensors.index.json)");
-        }
     }
 }

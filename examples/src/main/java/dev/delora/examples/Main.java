@@ -29,13 +29,14 @@ import picocli.CommandLine.Option;
  * all-MiniLM-L6-v2 on a real SST-2 sample, offline, then merge and export. {@code glue} runs the DeLoRA paper's GLUE
  * protocol for any task, method and model; {@code robustness} runs its learning-rate robustness study (Fig. 2, Fig. 3)
  * on a GLUE task as a resumable grid ({@link RobustnessCommand}); {@code gsm8k} fine-tunes a causal LM on GSM8K
- * ({@link Gsm8kCommand}).
+ * ({@link Gsm8kCommand}); {@code convert-gguf} turns a llama.cpp GGUF file into a Hugging Face folder
+ * ({@link ConvertGgufCommand}).
  */
 @Command(
         name = "delora-examples",
         mixinStandardHelpOptions = true,
         version = "delora4j 0.1.0",
-        subcommands = {Main.Glue.class, RobustnessCommand.class, Gsm8kCommand.class},
+        subcommands = {Main.Glue.class, RobustnessCommand.class, Gsm8kCommand.class, ConvertGgufCommand.class},
         description = {
             "Fine-tunes with parameter-efficient adapters on DJL.",
             "Without a command: DeLoRA on the embedded all-MiniLM-L6-v2 with a 2,000-sentence SST-2 sample (offline),",

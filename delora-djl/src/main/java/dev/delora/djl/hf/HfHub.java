@@ -34,6 +34,10 @@ public final class HfHub {
     /** The files a model folder needs (weights: one of the two safetensors forms). */
     public static final List<String> REQUIRED = List.of("config.json", "tokenizer.json");
 
+    /** Files fetched when the repository has them: the chat template, special tokens, generation defaults. */
+    public static final List<String> OPTIONAL = List.of(
+            "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja", "generation_config.json");
+
     private static final Pattern REPO_ID = Pattern.compile("[\\w.-]+(/[\\w.-]+)?");
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
 
@@ -204,7 +208,9 @@ public final class HfHub {
         for (String f : REQUIRED) {
             fetch(http, repoId, commit, f, snap, true);
         }
-        fetch(http, repoId, commit, "tokenizer_config.json", snap, false);
+        for (String optional : OPTIONAL) {
+            fetch(http, repoId, commit, optional, snap, false);
+        }
         if (!fetch(http, repoId, commit, SafetensorsCheckpoint.SINGLE, snap, false)) {
             fetch(http, repoId, commit, SafetensorsCheckpoint.INDEX, snap, true);
             for (String shard : shards(snap.resolve(SafetensorsCheckpoint.INDEX))) {

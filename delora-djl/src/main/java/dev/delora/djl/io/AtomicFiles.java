@@ -85,6 +85,32 @@ public final class AtomicFiles {
     }
 
     /**
+     * Checks that a folder may be replaced as a whole by a model folder ({@link #writeFolder}): it does not exist, is
+     * empty, or is a model folder (holds {@code config.json}), so that a mistyped path never replaces unrelated files.
+     *
+     * @param dir the target folder
+     * @param action what replaces it, for the message (e.g. {@code "export"})
+     * @throws IOException if the folder cannot be listed
+     * @throws IllegalArgumentException naming the folder if it is a file or a non-empty folder without config.json
+     */
+    public static void requireReplaceableModelFolder(Path dir, String action) throws IOException {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException(dir + " exists and is not a folder");
+        }
+        boolean empty;
+        try (Stream<Path> s = Files.list(dir)) {
+            empty = s.findAny().isEmpty();
+        }
+        if (!empty && !Files.isRegularFile(dir.resolve("config.json"))) {
+            throw new IllegalArgumentException(dir + " is not empty and holds no config.json; the " + action
+                    + " replaces the folder as a whole, so it must be empty or a model folder");
+        }
+    }
+
+    /**
      * Writes a whole folder so that a reader sees the old folder or the complete new one: the content goes to a
      * hidden temp folder beside the target, every file in it is flushed to disk, then it is renamed onto the target.
      * An existing target is first renamed aside to a hidden {@code .<name>.<uuid>.old} folder, deleted once the new

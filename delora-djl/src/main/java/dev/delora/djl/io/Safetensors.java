@@ -317,18 +317,7 @@ public final class Safetensors {
             NDArray a = e.getValue();
             SafetensorsDtype dt = SafetensorsDtype.of(a.getDataType());
             long bytes = a.size() * dt.size();
-            JsonObject o = new JsonObject();
-            o.addProperty("dtype", dt.name());
-            JsonArray shape = new JsonArray();
-            for (long d : a.getShape().getShape()) {
-                shape.add(d);
-            }
-            o.add("shape", shape);
-            JsonArray off = new JsonArray();
-            off.add(offset);
-            off.add(offset + bytes);
-            o.add("data_offsets", off);
-            header.add(e.getKey(), o);
+            header.add(e.getKey(), headerEntry(dt.name(), a.getShape().getShape(), offset, offset + bytes));
             offset += bytes;
         }
         byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
@@ -388,5 +377,29 @@ public final class Safetensors {
         public String rule() {
             return rule;
         }
+    }
+
+    /**
+     * Returns one tensor's entry of a safetensors header, for writers that stream the data themselves.
+     *
+     * @param dtype the safetensors dtype name, e.g. {@code F32}
+     * @param shape the tensor's shape
+     * @param begin the first byte of its data, relative to the end of the header
+     * @param end one past its last byte
+     * @return {@code {"dtype", "shape", "data_offsets"}}
+     */
+    public static JsonObject headerEntry(String dtype, long[] shape, long begin, long end) {
+        JsonObject o = new JsonObject();
+        o.addProperty("dtype", dtype);
+        JsonArray dims = new JsonArray();
+        for (long d : shape) {
+            dims.add(d);
+        }
+        o.add("shape", dims);
+        JsonArray off = new JsonArray();
+        off.add(begin);
+        off.add(end);
+        o.add("data_offsets", off);
+        return o;
     }
 }

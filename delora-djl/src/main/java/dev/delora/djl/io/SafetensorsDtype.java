@@ -123,7 +123,7 @@ public enum SafetensorsDtype {
      * @param h the 16 bits
      * @return the float value
      */
-    static float halfToFloat(int h) {
+    public static float halfToFloat(int h) {
         int sign = (h & 0x8000) << 16;
         int exp = (h >>> 10) & 0x1f;
         int mant = h & 0x3ff;

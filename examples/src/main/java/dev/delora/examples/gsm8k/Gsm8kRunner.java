@@ -14,8 +14,10 @@ import dev.delora.djl.hf.decoder.DecoderModels;
 import dev.delora.djl.hf.decoder.Generated;
 import dev.delora.djl.hf.decoder.GenerationSettings;
 import dev.delora.djl.io.AtomicFiles;
+import dev.delora.djl.io.Rss;
 import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.peft.ParameterCounts;
+import dev.delora.djl.persist.PeftAdapters;
 import dev.delora.djl.train.AdapterTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -52,8 +54,16 @@ public final class Gsm8kRunner {
      * @param exactMatch share of problems whose generation has the reference's final answer
      * @param correct problems answered correctly
      * @param generations the decoded generations in problem order
+     * @param generatedTokens tokens generated over all problems, each row up to and including its eos
+     * @param generationSeconds wall time of the generation calls
      */
-    public record Evaluation(double loss, double exactMatch, int correct, List<String> generations) {}
+    public record Evaluation(
+            double loss,
+            double exactMatch,
+            int correct,
+            List<String> generations,
+            long generatedTokens,
+            double generationSeconds) {}
 
     /**
      * Creates a runner.
@@ -97,6 +107,10 @@ public final class Gsm8kRunner {
             CausalLm lm = loaded.block();
             model.setBlock(lm);
             AdaptedModel peft = AdaptedModel.inject(lm, settings.adapterConfig());
+            PeftAdapters.Metadata metadata = PeftAdapters.Metadata.infer(lm)
+                    .withBaseModel(modelDir.toAbsolutePath().normalize().toString());
+            // the untrained adapter too, so that another implementation can start from the same weights
+            PeftAdapters.save(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("adapter_initial"), metadata);
             try (Gsm8kTokens tokens = Gsm8kTokens.load(modelDir, loaded.generation())) {
                 List<CausalLmExamples.Example> trainEx = new ArrayList<>();
                 for (Gsm8kProblem p : train) {
@@ -109,12 +123,18 @@ public final class Gsm8kRunner {
                         train.size(),
                         test.size(),
                         ParameterCounts.of(peft));
+                out.println("prompt format: " + tokens.promptFormat());
                 double trainBefore = loss(model, lm, trainEx, tokens.padId());
                 Evaluation before = evaluate(model, lm, tokens, test);
                 out.printf(Locale.ROOT, "before training: %s, train loss %.4f%n", format(before), trainBefore);
                 List<List<CausalLmExamples.Example>> batches = batches(trainEx, null);
                 Random shuffle = new Random(settings.seed());
                 AdapterTrainer.Result result;
+                long trainTokens = 0;
+                for (CausalLmExamples.Example e : trainEx) {
+                    trainTokens += e.inputIds().length;
+                }
+                long trainStart = System.nanoTime();
                 try (AdapterTrainer<List<CausalLmExamples.Example>> trainer = AdapterTrainer.forAdapter(
                         peft, (o, labels) -> CausalLmLoss.compute(o.head(), labels), settings.trainerSettings())) {
                     result = trainer.fit(epoch -> batches(trainEx, shuffle), batches.size(), (m, rows) -> {
@@ -122,6 +142,8 @@ public final class Gsm8kRunner {
                         return new AdapterTrainer.Batch(b.inputs(m), b.labels(m), rows.size());
                     });
                 }
+                double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
+                PeftAdapters.save(peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("adapter"), metadata);
                 List<Double> epochLosses = new ArrayList<>();
                 for (AdapterTrainer.EpochResult e : result.epochs()) {
                     epochLosses.add(e.meanLoss());
@@ -134,10 +156,15 @@ public final class Gsm8kRunner {
                 summary.put("settings", settings);
                 summary.put("adapter_fields", settings.effectiveFields());
                 summary.put("target_modules", Gsm8kSettings.TARGETS);
+                summary.put("prompt_format", tokens.promptFormat());
                 summary.put("train_problems", train.size());
                 summary.put("eval_problems", test.size());
                 summary.put("steps", result.steps());
                 summary.put("epoch_train_loss", epochLosses);
+                summary.put("step_losses", result.stepLosses());
+                summary.put("train_seconds", trainSeconds);
+                summary.put("train_tokens", trainTokens * settings.epochs());
+                summary.put("train_tokens_per_s", trainTokens * settings.epochs() / trainSeconds);
                 summary.put("train_loss_before", trainBefore);
                 summary.put("train_loss_after", trainAfter);
                 summary.put("before", measures(before));
@@ -146,6 +173,7 @@ public final class Gsm8kRunner {
             }
         }
         summary.put("seconds", (System.nanoTime() - start) / 1e9);
+        summary.put("peak_rss_mib", peakRss());
         write(summary);
         return summary;
     }
@@ -197,16 +225,23 @@ public final class Gsm8kRunner {
                 .build();
         List<String> generations = new ArrayList<>();
         int correct = 0;
+        long generated = 0;
+        long nanos = 0;
         int promptRoom = Math.max(1, settings.maxLength() - 1);
         for (int i = 0; i < problems.size(); i += settings.batchSize()) {
             List<Gsm8kProblem> rows = problems.subList(i, Math.min(problems.size(), i + settings.batchSize()));
             List<long[]> prompts = new ArrayList<>();
             for (Gsm8kProblem p : rows) {
-                prompts.add(tokens.encode(Gsm8kTokens.prompt(p.question())));
+                prompts.add(tokens.encode(tokens.prompt(p.question())));
             }
             try (NDManager m = model.getNDManager().newSubManager()) {
                 CausalLmExamples.PromptBatch b = CausalLmExamples.promptBatch(prompts, tokens.padId(), promptRoom);
+                long t0 = System.nanoTime();
                 Generated g = lm.generate(b.ids(m), b.mask(m), gen);
+                nanos += System.nanoTime() - t0;
+                for (int length : g.lengths()) {
+                    generated += length;
+                }
                 long[] flat = g.tokens().toLongArray();
                 int steps = (int) g.tokens().getShape().get(1);
                 for (int r = 0; r < rows.size(); r++) {
@@ -219,7 +254,7 @@ public final class Gsm8kRunner {
             }
             out.printf(Locale.ROOT, "  generated %d/%d%n", generations.size(), problems.size());
         }
-        return new Evaluation(loss, correct / (double) problems.size(), correct, generations);
+        return new Evaluation(loss, correct / (double) problems.size(), correct, generations, generated, nanos / 1e9);
     }
 
     private static Map<String, Object> measures(Evaluation e) {
@@ -227,17 +262,30 @@ public final class Gsm8kRunner {
         m.put("held_out_loss", e.loss());
         m.put("exact_match", e.exactMatch());
         m.put("correct", e.correct());
+        m.put("generated_tokens", e.generatedTokens());
+        m.put("generation_seconds", e.generationSeconds());
+        m.put("generation_tokens_per_s", e.generatedTokens() / e.generationSeconds());
         return m;
     }
 
     private static String format(Evaluation e) {
         return String.format(
                 Locale.ROOT,
-                "held-out loss %.4f, exact match %.4f (%d/%d)",
+                "held-out loss %.4f, exact match %.4f (%d/%d), %.1f generated tokens/s",
                 e.loss(),
                 e.exactMatch(),
                 e.correct(),
-                e.generations().size());
+                e.generations().size(),
+                e.generatedTokens() / e.generationSeconds());
+    }
+
+    /** The peak resident memory in MiB, or {@code null} where {@code /proc/self/status} does not exist. */
+    private static Double peakRss() {
+        try {
+            return Rss.peakMb();
+        } catch (RuntimeException e) {
+            return null;
+        }
     }
 
     private void write(Map<String, Object> summary) throws IOException {

@@ -1,6 +1,8 @@
 package dev.delora.examples.gsm8k;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.delora.djl.hf.chat.ChatMessage;
+import dev.delora.djl.hf.chat.ChatTemplate;
 import dev.delora.djl.hf.decoder.CausalLmExamples;
 import dev.delora.djl.hf.decoder.GenerationConfig;
 import java.io.IOException;
@@ -12,11 +14,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The text side of the GSM8K runner: ChatML prompts and responses, a model folder's {@code tokenizer.json} (no special
- * tokens added, no truncation, no padding) and the special ids. The prompt is written as Qwen2's ChatML template
- * renders one user turn ({@code <|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n}) without a system
- * turn: applying the tokenizer's own Jinja {@code chat_template} is not implemented yet, so models with another
- * template see a format they were not tuned on.
+ * The text side of the GSM8K runner: prompts, responses, a model folder's {@code tokenizer.json} (no special tokens
+ * added, no truncation, no padding) and the special ids. The prompt is the folder's chat template applied to one user
+ * turn as transformers' {@code apply_chat_template(messages, add_generation_prompt=True)} renders it (SmolLM2's adds
+ * its default system turn); a folder without a template gets plain ChatML
+ * ({@code <|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n}). The response is the answer followed
+ * by {@code <|im_end|>}, so the tokenizer must hold that token.
  */
 public final class Gsm8kTokens implements AutoCloseable {
 
@@ -26,12 +29,15 @@ public final class Gsm8kTokens implements AutoCloseable {
     public static final String IM_END = "<|im_end|>";
 
     private final HuggingFaceTokenizer tokenizer;
+    private final ChatTemplate template;
     private final long imEnd;
     private final List<Integer> eos;
     private final long pad;
 
-    private Gsm8kTokens(HuggingFaceTokenizer tokenizer, long imEnd, List<Integer> eos, long pad) {
+    private Gsm8kTokens(
+            HuggingFaceTokenizer tokenizer, ChatTemplate template, long imEnd, List<Integer> eos, long pad) {
         this.tokenizer = tokenizer;
+        this.template = template;
         this.imEnd = imEnd;
         this.eos = eos;
         this.pad = pad;
@@ -40,13 +46,14 @@ public final class Gsm8kTokens implements AutoCloseable {
     /**
      * Loads a model folder's {@code tokenizer.json}; the eos ids are {@code generation_config.json}'s (or
      * {@code config.json}'s) and the tokenizer's {@code <|im_end|>}, the pad id is the generation config's, else the
-     * first eos id.
+     * first eos id; the chat template is the folder's ({@link ChatTemplate#findInFolder}), if it has one.
      *
      * @param folder the model folder
      * @param generation its generation config
      * @return the tokens
      * @throws IOException if {@code tokenizer.json} is missing or unreadable
-     * @throws IllegalArgumentException if the tokenizer has no single {@code <|im_end|>} token
+     * @throws IllegalArgumentException if the tokenizer has no single {@code <|im_end|>} token, or the folder's
+     *     tokenizer config or chat template is malformed
      */
     public static Gsm8kTokens load(Path folder, GenerationConfig generation) throws IOException {
         Path file = folder.resolve("tokenizer.json");
@@ -60,6 +67,7 @@ public final class Gsm8kTokens implements AutoCloseable {
                 .optPadding(false)
                 .build();
         try {
+            ChatTemplate template = ChatTemplate.findInFolder(folder).orElse(null);
             long[] end = tok.encode(IM_END, false, false).getIds();
             if (end.length != 1) {
                 throw new IllegalArgumentException(
@@ -69,21 +77,34 @@ public final class Gsm8kTokens implements AutoCloseable {
             eos.add((int) end[0]);
             List<Integer> eosIds = new ArrayList<>(eos);
             long pad = generation.padTokenId() != null ? generation.padTokenId() : eosIds.get(0);
-            return new Gsm8kTokens(tok, end[0], eosIds, pad);
-        } catch (RuntimeException e) {
+            return new Gsm8kTokens(tok, template, end[0], eosIds, pad);
+        } catch (IOException | RuntimeException e) {
             tok.close();
             throw e;
         }
     }
 
     /**
-     * Returns the ChatML prompt of a question.
+     * Returns the prompt of a question: the chat template applied to one user turn with the generation prompt, or
+     * plain ChatML when the folder has no template.
      *
      * @param question the question
-     * @return {@code <|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n}
+     * @return the prompt text
      */
-    public static String prompt(String question) {
+    public String prompt(String question) {
+        if (template != null) {
+            return template.render(List.of(ChatMessage.user(question)), true);
+        }
         return IM_START + "user\n" + question + IM_END + "\n" + IM_START + "assistant\n";
+    }
+
+    /**
+     * Returns where the prompt format comes from.
+     *
+     * @return the template's origin, or {@code "plain ChatML (the folder has no chat template)"}
+     */
+    public String promptFormat() {
+        return template != null ? template.origin() : "plain ChatML (the folder has no chat template)";
     }
 
     /**

@@ -104,7 +104,8 @@ class Gsm8kRunnerTest {
         try (Gsm8kTokens tokens = Gsm8kTokens.load(tinyModel(), dev.delora.djl.hf.decoder.GenerationConfig.none())) {
             Gsm8kProblem p = new Gsm8kProblem("1+2?", "#### 3");
             var e = tokens.example(p, 64);
-            long[] prompt = tokens.encode(Gsm8kTokens.prompt(p.question()));
+            assertEquals("<|im_start|>user\n1+2?<|im_end|>\n<|im_start|>assistant\n", tokens.prompt(p.question()));
+            long[] prompt = tokens.encode(tokens.prompt(p.question()));
             assertEquals(prompt.length, e.promptLength());
             assertEquals(e.inputIds().length - prompt.length, e.countedTokens());
             assertEquals(2, e.inputIds()[e.inputIds().length - 1]); // <|im_end|>
@@ -117,11 +118,38 @@ class Gsm8kRunnerTest {
     }
 
     @Test
+    void theFoldersChatTemplateFormsThePrompt() throws IOException {
+        Path model = tinyModel();
+        Files.delete(model.resolve("tokenizer_config.json"));
+        try (Gsm8kTokens tokens = Gsm8kTokens.load(model, dev.delora.djl.hf.decoder.GenerationConfig.none())) {
+            assertEquals("<|im_start|>user\n1+2?<|im_end|>\n<|im_start|>assistant\n", tokens.prompt("1+2?"));
+            assertTrue(tokens.promptFormat().startsWith("plain ChatML"), tokens.promptFormat());
+        }
+        // SmolLM2's template with a shorter default system turn (transformers renders it as below)
+        String template = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+                + "{{ '<|im_start|>system\\nbe brief<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role']"
+                + " + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
+                + "{{ '<|im_start|>assistant\\n' }}{% endif %}";
+        JsonObject config = new JsonObject();
+        config.addProperty("chat_template", template);
+        Files.writeString(model.resolve("tokenizer_config.json"), config.toString());
+        try (Gsm8kTokens tokens = Gsm8kTokens.load(model, dev.delora.djl.hf.decoder.GenerationConfig.none())) {
+            assertEquals(
+                    "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\n1+2?<|im_end|>\n"
+                            + "<|im_start|>assistant\n",
+                    tokens.prompt("1+2?"));
+            assertTrue(tokens.promptFormat().contains("tokenizer_config.json"), tokens.promptFormat());
+        }
+    }
+
+    @Test
     void badOptionsAreOneLineErrors() throws IOException {
         Path model = tinyModel();
         assertUserError(run("gsm8k", "--model", model.toString(), "--epochs", "0"), "--epochs must be >= 1, got 0");
         assertUserError(run("gsm8k", "--model", model.toString(), "--method", "nope"), "--method");
         assertUserError(run("gsm8k", "--model", tmp.resolve("missing").toString()), "no such folder");
+        // a hub id is looked up in the hub cache; tests run offline, so an uncached one is named with the cache
+        assertUserError(run("gsm8k", "--model", "nobody/no-such-model"), "'nobody/no-such-model'");
         assertUserError(run("gsm8k", "--model", model.toString(), "--data-dir", tmp.toString()), "lacks train.jsonl");
         assertUserError(run("gsm8k", "--model", model.toString(), "--lr", "0"), "--lr must be");
         assertUserError(run("gsm8k", "--model", model.toString(), "--adapter-field", "r=0"), "r");

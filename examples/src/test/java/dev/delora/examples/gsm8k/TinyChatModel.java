@@ -8,7 +8,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** tiny-llama (vocab 96) plus a character-level ChatML tokenizer: 0 pad, 1 unk, 2 im_end, 3 im_start, then chars. */
+/**
+ * tiny-llama (vocab 96) plus a character-level ChatML tokenizer (0 pad, 1 unk, 2 im_end, 3 im_start, then chars) and
+ * a {@code tokenizer_config.json} whose chat template is Qwen2's ChatML without a system turn.
+ */
 public final class TinyChatModel {
 
     /** The characters the tokenizer knows, one token each. */
@@ -17,7 +20,8 @@ public final class TinyChatModel {
     private TinyChatModel() {}
 
     /**
-     * Writes the model folder (config.json, generation_config.json, model.safetensors, tokenizer.json) once.
+     * Writes the model folder (config.json, generation_config.json, model.safetensors, tokenizer.json,
+     * tokenizer_config.json) once.
      *
      * @param dir the folder
      * @return the folder
@@ -51,6 +55,13 @@ public final class TinyChatModel {
                 + "\"continuing_subword_prefix\":null,\"end_of_word_suffix\":null,\"fuse_unk\":false,"
                 + "\"byte_fallback\":false,\"vocab\":{" + vocab + "},\"merges\":[]}}";
         Files.writeString(dir.resolve("tokenizer.json"), json, StandardCharsets.UTF_8);
+        String template = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content']"
+                + " + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+                + "{% endif %}";
+        Files.writeString(
+                dir.resolve("tokenizer_config.json"),
+                "{\"chat_template\": \"" + template + "\", \"eos_token\": \"<|im_end|>\"}",
+                StandardCharsets.UTF_8);
         return dir;
     }
 }

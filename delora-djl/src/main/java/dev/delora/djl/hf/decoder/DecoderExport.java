@@ -13,12 +13,10 @@ import dev.delora.djl.peft.AdaptedLinear;
 import dev.delora.djl.tree.BlockTree;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Writes a plain (merged or never adapted) {@link CausalLm} as a Hugging Face model folder that
@@ -65,7 +63,7 @@ public final class DecoderExport {
             CausalLm block, DecoderConfig config, GenerationConfig generation, Path tokenizerDir, Path dir)
             throws IOException {
         Map<String, NDArray> tensors = tensors(block, config);
-        refuseNonModelFolder(dir);
+        AtomicFiles.requireReplaceableModelFolder(dir, "export");
         String configText = pretty(configJson(config, generation));
         String generationText = generation == null ? null : pretty(generationJson(generation));
         AtomicFiles.writeFolder(dir, out -> {
@@ -102,23 +100,6 @@ public final class DecoderExport {
             tensors.put(e.getKey(), e.getValue().getArray());
         }
         return tensors;
-    }
-
-    private static void refuseNonModelFolder(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IllegalArgumentException(dir + " exists and is not a folder");
-        }
-        boolean empty;
-        try (Stream<Path> s = Files.list(dir)) {
-            empty = s.findAny().isEmpty();
-        }
-        if (!empty && !Files.isRegularFile(dir.resolve("config.json"))) {
-            throw new IllegalArgumentException(dir + " is not empty and holds no config.json; the export replaces "
-                    + "the folder as a whole, so it must be empty or a model folder");
-        }
     }
 
     /**

@@ -19,6 +19,8 @@ import java.util.List;
  * @param padTokenId the token of finished rows ({@code pad_token_id}); {@code null}: the first eos id, as
  *     transformers does
  * @param seed the seed of the sampling draws ({@link java.util.Random}), or {@code null} for an unseeded generator
+ * @param stopStrings strings that end a row once its generated text contains one ({@code stop_strings}); not empty
+ * @param tokenText the text of a row's generated ids, e.g. the tokenizer's decode; required with stop strings
  */
 public record GenerationSettings(
         int maxNewTokens,
@@ -28,7 +30,21 @@ public record GenerationSettings(
         float topP,
         List<Integer> eosTokenIds,
         Integer padTokenId,
-        Long seed) {
+        Long seed,
+        List<String> stopStrings,
+        TokenText tokenText) {
+
+    /** The text of generated token ids, for {@link #stopStrings}. */
+    @FunctionalInterface
+    public interface TokenText {
+        /**
+         * Decodes the ids a row generated so far.
+         *
+         * @param generatedIds the row's generated ids, in order (the prompt excluded)
+         * @return their text
+         */
+        String decode(long[] generatedIds);
+    }
 
     /** Validates every field (the message names it) and copies the eos list. */
     public GenerationSettings {
@@ -53,6 +69,36 @@ public record GenerationSettings(
         if (padTokenId != null && padTokenId < 0) {
             throw new IllegalArgumentException("pad_token_id must be >= 0, got " + padTokenId);
         }
+        stopStrings = List.copyOf(stopStrings);
+        if (stopStrings.stream().anyMatch(String::isEmpty)) {
+            throw new IllegalArgumentException("stop_strings must not contain an empty string, got " + stopStrings);
+        }
+        if (!stopStrings.isEmpty() && tokenText == null) {
+            throw new IllegalArgumentException("stop_strings " + stopStrings + " need a TokenText to decode tokens");
+        }
+    }
+
+    /**
+     * Returns whether a row ends at some step: eos ids or stop strings are set.
+     *
+     * @return true when rows can finish before {@code maxNewTokens}
+     */
+    public boolean stopsEarly() {
+        return !eosTokenIds.isEmpty() || !stopStrings.isEmpty();
+    }
+
+    /**
+     * Returns whether a row's generated text contains a stop string.
+     *
+     * @param generatedIds the row's generated ids
+     * @return true when it should finish
+     */
+    public boolean hitsStopString(long[] generatedIds) {
+        if (stopStrings.isEmpty()) {
+            return false;
+        }
+        String text = tokenText.decode(generatedIds);
+        return stopStrings.stream().anyMatch(text::contains);
     }
 
     /**
@@ -96,8 +142,23 @@ public record GenerationSettings(
         private List<Integer> eosTokenIds = List.of();
         private Integer padTokenId;
         private Long seed;
+        private List<String> stopStrings = List.of();
+        private TokenText tokenText;
 
         private Builder() {}
+
+        /**
+         * Sets the stop strings and how generated ids become text.
+         *
+         * @param strings non-empty strings (an empty list: none)
+         * @param text decodes a row's generated ids, e.g. {@code ids -> tokenizer.decode(ids, true)}
+         * @return this builder
+         */
+        public Builder stopStrings(List<String> strings, TokenText text) {
+            stopStrings = strings;
+            tokenText = text;
+            return this;
+        }
 
         /**
          * Sets the most tokens to generate per row.
@@ -207,7 +268,16 @@ public record GenerationSettings(
          */
         public GenerationSettings build() {
             return new GenerationSettings(
-                    maxNewTokens, doSample, temperature, topK, topP, eosTokenIds, padTokenId, seed);
+                    maxNewTokens,
+                    doSample,
+                    temperature,
+                    topK,
+                    topP,
+                    eosTokenIds,
+                    padTokenId,
+                    seed,
+                    stopStrings,
+                    tokenText);
         }
     }
 }

@@ -40,10 +40,12 @@ final class GreedySearch {
         }
         long batch = shape.get(0);
         boolean sample = settings != null && settings.doSample();
-        boolean stopsAtEos = settings != null && !settings.eosTokenIds().isEmpty();
+        boolean stopsAtEos = settings != null && settings.stopsEarly();
         Random rng = !sample ? null : settings.seed() == null ? new Random() : new Random(settings.seed());
         boolean[] finished = new boolean[(int) batch];
         int[] lengths = new int[(int) batch];
+        long[][] rows =
+                new long[(int) batch][stopsAtEos && !settings.stopStrings().isEmpty() ? maxNewTokens : 0];
         NDManager caller = inputIds.getManager();
         try (GradMode off = GradMode.off();
                 NDManager gen = caller.newSubManager()) {
@@ -74,7 +76,7 @@ final class GreedySearch {
                             : last.argMax(-1);
                     appended = hook.select(step, last, chosen).toType(DataType.INT64, false);
                     if (stopsAtEos) {
-                        appended = padFinished(appended, settings, finished, lengths, step, stepManager);
+                        appended = padFinished(appended, settings, finished, lengths, rows, step, stepManager);
                     } else {
                         Arrays.fill(lengths, step + 1);
                     }
@@ -127,13 +129,14 @@ final class GreedySearch {
 
     /**
      * Replaces the tokens of rows finished before this step by the pad id, then marks the rows whose token is an
-     * eos id as finished; the others' lengths become {@code step + 1}.
+     * eos id, or whose text now holds a stop string, as finished; the others' lengths become {@code step + 1}.
      */
     private static NDArray padFinished(
             NDArray appended,
             GenerationSettings settings,
             boolean[] finished,
             int[] lengths,
+            long[][] rows,
             int step,
             NDManager stepManager) {
         long[] v = appended.toLongArray();
@@ -145,6 +148,10 @@ final class GreedySearch {
             } else {
                 lengths[r] = step + 1;
                 finished[r] = settings.isEos(v[r]);
+                if (!finished[r] && rows[r].length > 0) {
+                    rows[r][step] = v[r];
+                    finished[r] = settings.hitsStopString(Arrays.copyOf(rows[r], step + 1));
+                }
             }
         }
         return changed ? stepManager.create(v) : appended;

@@ -87,6 +87,66 @@ class GenerationTest {
     }
 
     @Test
+    void stopStringsEndRowsOnTheTokenThatCompletesThem() {
+        // each token's text is "<id>"; the oracle is transformers' greedy continuation, cut by hand
+        long[] greedy = golden.get("tiny-llama/greedy_tokens").toLongArray();
+        int steps = greedy.length / 2;
+        GenerationSettings.TokenText text = ids -> {
+            StringBuilder sb = new StringBuilder();
+            for (long id : ids) {
+                sb.append('<').append(id).append('>');
+            }
+            return sb.toString();
+        };
+        // a string spanning tokens 2 and 3 of row 0, and one ending inside token 4 of row 1 (an overhang)
+        String spanning = "<" + greedy[1] + "><" + greedy[2] + ">";
+        String overhang = "<" + greedy[steps + 3];
+        GenerationSettings s = GenerationSettings.builder()
+                .maxNewTokens(steps)
+                .padTokenId(7)
+                .stopStrings(List.of(spanning, overhang), text)
+                .build();
+        Generated g = lm.generate(ids(), mask(), s);
+        int[] expectedLengths = {
+            firstHit(greedy, 0, steps, spanning, overhang, text), firstHit(greedy, 1, steps, spanning, overhang, text)
+        };
+        assertArrayEquals(expectedLengths, g.lengths());
+        assertTrue(expectedLengths[0] <= 3 && expectedLengths[1] <= 4, java.util.Arrays.toString(expectedLengths));
+        long[] tokens = g.tokens().toLongArray();
+        int width = (int) g.tokens().getShape().get(1);
+        assertEquals(Math.max(expectedLengths[0], expectedLengths[1]), width);
+        for (int r = 0; r < 2; r++) {
+            for (int t = 0; t < width; t++) {
+                long want = t < expectedLengths[r] ? greedy[r * steps + t] : 7;
+                assertEquals(want, tokens[r * width + t], "row " + r + " step " + t);
+            }
+        }
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> GenerationSettings.builder()
+                        .stopStrings(List.of("x"), null)
+                        .build());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> GenerationSettings.builder()
+                        .stopStrings(List.of(""), text)
+                        .build());
+    }
+
+    /** The 1-based step after which a row's text first contains a stop string, else all steps. */
+    private static int firstHit(
+            long[] greedy, int row, int steps, String a, String b, GenerationSettings.TokenText text) {
+        for (int n = 1; n <= steps; n++) {
+            long[] prefix = java.util.Arrays.copyOfRange(greedy, row * steps, row * steps + n);
+            String t = text.decode(prefix);
+            if (t.contains(a) || t.contains(b)) {
+                return n;
+            }
+        }
+        return steps;
+    }
+
+    @Test
     void warpersMatchTransformers() {
         float[][] settings = {{0.7f, 0, 1}, {1, 5, 1}, {1, 0, 0.9f}, {1, 0, 0.05f}, {0.7f, 5, 0.9f}};
         float worst = 0;

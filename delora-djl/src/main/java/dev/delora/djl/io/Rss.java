@@ -1,4 +1,4 @@
-package dev.delora.benchmarks;
+package dev.delora.djl.io;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Resident memory of this process from {@code /proc/self/status}, the same source {@code bench_peft.py} reads, so
+ * Resident memory of this process from {@code /proc/self/status}, the same source the PEFT comparison scripts read, so
  * both sides count Java heap, JIT, libtorch and tensors alike (everything the kernel holds for the process).
  */
 public final class Rss {
