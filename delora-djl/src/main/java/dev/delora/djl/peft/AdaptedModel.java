@@ -224,7 +224,7 @@ public final class AdaptedModel {
      *
      * @return a handle whose {@code close()} re-enables the adapters
      */
-    public synchronized AutoCloseable disableAdapters() {
+    public synchronized DisabledAdapters disableAdapters() {
         checkOpen();
         if (isMerged()) {
             unmerge();
