@@ -3,9 +3,6 @@ package dev.delora.djl.io;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.Gson;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -16,7 +13,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -302,40 +301,20 @@ public final class Safetensors {
      */
     public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) throws IOException {
         TreeMap<String, NDArray> sorted = new TreeMap<>(tensors);
-        JsonObject header = new JsonObject();
-        JsonObject meta = new JsonObject();
-        meta.addProperty("format", "pt");
-        if (metadata != null) {
-            new TreeMap<>(metadata).forEach(meta::addProperty);
-        }
-        header.add("__metadata__", meta);
-        long offset = 0;
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
-            if ("__metadata__".equals(e.getKey())) {
-                throw new IllegalArgumentException("'__metadata__' is reserved and cannot name a tensor");
-            }
             NDArray a = e.getValue();
-            SafetensorsDtype dt = SafetensorsDtype.of(a.getDataType());
-            long bytes = a.size() * dt.size();
-            header.add(e.getKey(), headerEntry(dt.name(), a.getShape().getShape(), offset, offset + bytes));
-            offset += bytes;
+            entries.add(new SafetensorsWriter.Entry(
+                    e.getKey(),
+                    SafetensorsDtype.of(a.getDataType()),
+                    a.getShape().getShape()));
         }
-        byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + 7) / 8 * 8;
-        byte[] hb = new byte[padded];
-        System.arraycopy(json, 0, hb, 0, json.length);
-        java.util.Arrays.fill(hb, json.length, padded, (byte) ' ');
         // tensors are copied to the host one at a time while streaming, so peak memory is one tensor, not the model
-        AtomicFiles.write(file, out -> {
-            out.write(ByteBuffer.allocate(8)
-                    .order(ByteOrder.LITTLE_ENDIAN)
-                    .putLong(padded)
-                    .array());
-            out.write(hb);
-            for (NDArray a : sorted.values()) {
-                out.write(a.toByteArray());
-            }
-        });
+        SafetensorsWriter.write(
+                file,
+                metadata,
+                entries,
+                (entry, out) -> out.write(sorted.get(entry.name()).toByteArray()));
     }
 
     /**
@@ -377,29 +356,5 @@ public final class Safetensors {
         public String rule() {
             return rule;
         }
-    }
-
-    /**
-     * Returns one tensor's entry of a safetensors header, for writers that stream the data themselves.
-     *
-     * @param dtype the safetensors dtype name, e.g. {@code F32}
-     * @param shape the tensor's shape
-     * @param begin the first byte of its data, relative to the end of the header
-     * @param end one past its last byte
-     * @return {@code {"dtype", "shape", "data_offsets"}}
-     */
-    public static JsonObject headerEntry(String dtype, long[] shape, long begin, long end) {
-        JsonObject o = new JsonObject();
-        o.addProperty("dtype", dtype);
-        JsonArray dims = new JsonArray();
-        for (long d : shape) {
-            dims.add(d);
-        }
-        o.add("shape", dims);
-        JsonArray off = new JsonArray();
-        off.add(begin);
-        off.add(end);
-        o.add("data_offsets", off);
-        return o;
     }
 }

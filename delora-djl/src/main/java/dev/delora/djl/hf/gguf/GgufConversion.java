@@ -1,17 +1,16 @@
 package dev.delora.djl.hf.gguf;
 
-import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import dev.delora.djl.io.AtomicFiles;
-import dev.delora.djl.io.Safetensors;
+import dev.delora.djl.io.SafetensorsDtype;
+import dev.delora.djl.io.SafetensorsWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -255,33 +254,20 @@ public final class GgufConversion {
     }
 
     private static void writeSafetensors(GgufFile f, List<Planned> plan, Path file) throws IOException {
-        JsonObject header = new JsonObject();
-        JsonObject meta = new JsonObject();
-        meta.addProperty("format", "pt");
-        header.add("__metadata__", meta);
-        long offset = 0;
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        Map<String, Planned> byName = new TreeMap<>();
         for (Planned p : plan) {
-            long end = offset + p.source().elementCount() * 4;
-            header.add(p.hfName(), Safetensors.headerEntry("F32", p.source().shape(), offset, end));
-            offset = end;
+            entries.add(new SafetensorsWriter.Entry(
+                    p.hfName(), SafetensorsDtype.F32, p.source().shape()));
+            byName.put(p.hfName(), p);
         }
-        byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + 7) / 8 * 8;
-        byte[] hb = Arrays.copyOf(json, padded);
-        Arrays.fill(hb, json.length, padded, (byte) ' ');
-        AtomicFiles.write(file, out -> {
-            out.write(ByteBuffer.allocate(8)
-                    .order(ByteOrder.LITTLE_ENDIAN)
-                    .putLong(padded)
-                    .array());
-            out.write(hb);
-            for (Planned p : plan) {
-                float[] w = f.dequantize(p.source().name());
-                if (p.heads() > 0) {
-                    w = unpermute(w, (int) p.source().shape()[0], p.heads());
-                }
-                writeFloats(out, w);
+        SafetensorsWriter.write(file, null, entries, (entry, out) -> {
+            Planned p = byName.get(entry.name());
+            float[] w = f.dequantize(p.source().name());
+            if (p.heads() > 0) {
+                w = unpermute(w, (int) p.source().shape()[0], p.heads());
             }
+            writeFloats(out, w);
         });
     }
 
