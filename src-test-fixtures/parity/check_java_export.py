@@ -16,7 +16,9 @@ position's logits are not defined by the model).
 
 The logits the Java side computed live in java_logits.safetensors (default: EXPORT_DIR/java_logits.safetensors,
 else a java_logits.safetensors next to EXPORT_DIR): key `logits` [N, num_labels] float32, optionally `input_ids`
-and `attention_mask` [N, T] (int32 or int64). Without input_ids the inputs of the fixture golden.safetensors are used.
+and `attention_mask` [N, T] (int32 or int64), and `token_type_ids` [N, T] for models that have them (BERT sentence
+pairs: without them the second segment would be read as segment 0). Without input_ids the inputs of the fixture
+golden.safetensors are used.
 
 Prints max |logit difference|. Exit status: 0 when <= tol, 1 when above tol, 2 when the folder itself is wrong
 (missing/unexpected/misshapen tensors, unloadable config, missing files).
@@ -160,10 +162,13 @@ def main():
     src = java if "input_ids" in java else load_file(args.golden)
     ids = src["input_ids"].to(torch.long)
     mask = src["attention_mask"].to(torch.long) if "attention_mask" in src else torch.ones_like(ids)
+    inputs = {"input_ids": ids, "attention_mask": mask}
+    if "token_type_ids" in src:
+        inputs["token_type_ids"] = src["token_type_ids"].to(torch.long)
 
     model.eval()
     with torch.no_grad():
-        ref = model(input_ids=ids, attention_mask=mask).logits.float()
+        ref = model(**inputs).logits.float()
     got = java["logits"].float()
     if tuple(got.shape) != tuple(ref.shape):
         fail(f"{logits_path}: logits shape {tuple(got.shape)}, expected {tuple(ref.shape)}")

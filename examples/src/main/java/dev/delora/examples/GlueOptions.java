@@ -15,7 +15,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The options every GLUE command shares (picocli mixin of {@code glue} and {@code robustness}): the task, the model,
@@ -104,6 +106,17 @@ public final class GlueOptions {
     @Option(names = "--max-train-samples", description = "Use only the first N training examples " + "(quick runs).")
     Integer maxTrainSamples;
 
+    @Option(
+            names = "--group-by-length",
+            description = "glue only: batch training rows of similar length together (transformers' "
+                    + "group_by_length): less padding, other batches, the same examples every epoch. Off by default "
+                    + "(the papers' protocol).")
+    boolean groupByLength;
+
+    /** The command using these options (injected by picocli; {@code null} when built otherwise). */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec mixee;
+
     /**
      * Parses {@code --task}.
      *
@@ -138,6 +151,9 @@ public final class GlueOptions {
         }
         if (embeddedSample && dataDir != null) {
             throw new IllegalArgumentException("--embedded-sample and --data-dir exclude each other");
+        }
+        if (groupByLength && mixee != null && !"glue".equals(mixee.name())) {
+            throw new IllegalArgumentException("--group-by-length exists only for glue, not " + mixee.name());
         }
         if (dataDir != null) {
             CliChecks.dataDir(t, dataDir);
@@ -265,6 +281,16 @@ public final class GlueOptions {
      */
     public Integer maxTrainSamples() {
         return maxTrainSamples;
+    }
+
+    /**
+     * Returns {@code --group-by-length}: whether training batches group rows of similar length
+     * ({@link GlueRunner#groupByLength}).
+     *
+     * @return whether to group by length (default false)
+     */
+    public boolean groupByLength() {
+        return groupByLength;
     }
 
     private static <T> T or(T value, T fallback) {

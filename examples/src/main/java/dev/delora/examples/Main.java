@@ -202,6 +202,7 @@ public final class Main implements Callable<Integer> {
             if (trackDistance != null) {
                 runner.trackDistance(trackDistance);
             }
+            runner.groupByLength(run.groupByLength());
             runner.runAll(run.seeds(), splits);
             System.out.println("results: " + out.resolve("results.md").toAbsolutePath());
             return 0;

@@ -169,12 +169,8 @@ final class HfLayers {
             NDArray q = heads(call(query, ps, training, params, h), b, s, nh, hd);
             NDArray k = heads(call(key, ps, training, params, h), b, s, nh, hd);
             NDArray v = heads(call(value, ps, training, params, h), b, s, nh, hd);
-            // the scale goes on q ([B, H, S, d]) rather than on the scores ([B, H, S, S]): one smaller pass
-            NDArray scores = ArrayOps.scaled(q, (float) (1 / Math.sqrt(hd)))
-                    .matMul(k.transpose(0, 1, 3, 2))
-                    .add(mask);
-            NDArray probs = dropout(scores.softmax(-1), cfg.attentionProbsDropoutProb(), training);
-            NDArray ctx = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, s, (long) nh * hd);
+            float dropout = training ? cfg.attentionProbsDropoutProb() : 0f;
+            NDArray ctx = AttentionKernels.attend(q, k, v, mask, dropout, (float) (1 / Math.sqrt(hd)));
             return new NDList(ctx);
         }
 

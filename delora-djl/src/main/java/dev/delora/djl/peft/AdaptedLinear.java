@@ -3,6 +3,7 @@ package dev.delora.djl.peft;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -12,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.delora.core.FrozenLinear;
 import dev.delora.core.LinearAdapter;
+import dev.delora.core.LoraFactors;
 import dev.delora.core.WeightUpdate;
 import dev.delora.core.array.ArrayOps;
 import java.io.DataOutputStream;
@@ -22,10 +24,13 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.function.Function;
 
 /**
- * A {@link Linear} with adapters: {@code y = W x + b + Σ_{active, unmerged} ΔWₖ x}.
+ * A {@link Linear} with adapters: {@code y = W x + b + Σ_{active, unmerged} ΔWₖ x}, for an input {@code [..., in]}
+ * and output {@code [..., out]}. Given the forward parameter {@link AdaptedModel#ADAPTER_NAMES} (a mixed-adapter batch,
+ * input {@code [rows, ..., in]}), row {@code i} instead gets {@code W x + b + ΔW_{names[i]} x} (see
+ * {@link AdaptedModel#adapterNames(String...)}).
  *
  * <p>It extends {@code Linear} so that it fits the fields that built-in blocks type as {@code Linear}, and it shares
  * the
@@ -47,6 +52,8 @@ public final class AdaptedLinear extends Linear {
     private volatile List<String> active = List.of();
     private volatile List<String> merged = List.of();
     private volatile boolean disabled;
+    // the owning model's per-thread mixed-batch names (AdaptedModel#useAdapterNames), or null
+    private volatile ThreadLocal<List<String>> scopedRowNames;
     // the exact update each merge applied, so unmerge undoes what was done even if the adapter changed since
     private final Map<String, WeightUpdate> mergedUpdates = new HashMap<>();
 
@@ -164,8 +171,14 @@ public final class AdaptedLinear extends Linear {
         return adapter;
     }
 
-    void setActive(Set<String> names) {
-        active = adapters.keySet().stream().filter(names::contains).toList();
+    /** Activates the named adapters this module has, in the given order (their updates are summed in it). */
+    void setActive(List<String> names) {
+        Map<String, LinearAdapter> snapshot = adapters;
+        active = names.stream().filter(snapshot::containsKey).toList();
+    }
+
+    void bindRowNames(ThreadLocal<List<String>> names) {
+        scopedRowNames = names;
     }
 
     void setDisabled(boolean disabled) {
@@ -204,17 +217,44 @@ public final class AdaptedLinear extends Linear {
         merged = List.copyOf(next);
     }
 
-    /** Undoes exactly the update {@link #merge} applied (kept then), whatever changed since. */
+    /**
+     * Undoes exactly the update {@link #merge} applied (kept then), whatever changed since. An adapter merged before
+     * others is taken out from under them: additive updates (plain LoRA form) are just subtracted; otherwise the
+     * later ones are reverted, this one removed and the later ones applied again (their kept updates), so the weight
+     * is as if this adapter had never been merged.
+     */
     void unmerge(String name) {
-        if (!merged.contains(name)) {
+        int at = merged.indexOf(name);
+        if (at < 0) {
             throw new IllegalStateException("Adapter '" + name + "' is not merged");
         }
+        List<String> later = List.copyOf(merged.subList(at + 1, merged.size()));
+        boolean commutes = later.isEmpty()
+                || mergedUpdates.get(name) instanceof LoraFactors
+                        && later.stream().allMatch(n -> mergedUpdates.get(n) instanceof LoraFactors);
         NDArray w = weight.getArray();
         try (WeightUpdate update = mergedUpdates.remove(name);
                 NDArray w32 = w.toType(DataType.FLOAT32, true);
-                NDArray before = update.revert(w32);
-                NDArray cast = before.toType(w.getDataType(), false)) {
-            ArrayOps.assign(w, cast);
+                NDManager scope = w32.getManager().newSubManager()) {
+            NDArray v = w32;
+            v.tempAttach(scope);
+            if (!commutes) {
+                for (int i = later.size() - 1; i >= 0; i--) {
+                    v = mergedUpdates.get(later.get(i)).revert(v);
+                    v.attach(scope);
+                }
+            }
+            v = update.revert(v);
+            v.attach(scope);
+            if (!commutes) {
+                for (String n : later) {
+                    v = mergedUpdates.get(n).apply(v);
+                    v.attach(scope);
+                }
+            }
+            try (NDArray cast = v.toType(w.getDataType(), false)) {
+                ArrayOps.assign(w, cast);
+            }
         }
         merged = merged.stream().filter(n -> !n.equals(name)).toList();
     }
@@ -230,13 +270,34 @@ public final class AdaptedLinear extends Linear {
         // one snapshot of the copy-on-write state per call
         Map<String, LinearAdapter> adapterSnapshot = adapters;
         List<String> mergedSnapshot = merged;
+        List<String> activeSnapshot = active;
+        List<String> rowNames = MixedBatch.names(params);
+        ThreadLocal<List<String>> scoped = scopedRowNames;
+        if (rowNames == null && scoped != null) {
+            rowNames = scoped.get();
+        }
+        if (rowNames != null) {
+            MixedBatch.check(rowNames, x.getShape(), !mergedSnapshot.isEmpty(), training);
+        }
         if (disabled) {
             return new NDList(y);
+        }
+        Function<Parameter, NDArray> values = p -> parameterStore.getValue(p, device, training);
+        if (rowNames != null) {
+            NDArray dy = MixedBatch.delta(
+                    float32(x),
+                    float32(w),
+                    b == null ? null : float32(b),
+                    float32(y),
+                    rowNames,
+                    adapterSnapshot,
+                    values);
+            return new NDList(dy == null ? y : y.add(cast(dy, y)));
         }
         NDArray x32 = null;
         FrozenLinear frozen = null;
         NDArray y0 = y;
-        for (String name : active) {
+        for (String name : activeSnapshot) {
             if (mergedSnapshot.contains(name) || !adapterSnapshot.containsKey(name)) {
                 continue;
             }
@@ -245,12 +306,13 @@ public final class AdaptedLinear extends Linear {
                 // the pure base output, before any adapter adds to it (a no-op cast for a float32 base)
                 frozen = new FrozenLinear(float32(w), b == null ? null : float32(b), float32(y0));
             }
-            NDArray dy = adapterSnapshot
-                    .get(name)
-                    .forward(x32, frozen, p -> parameterStore.getValue(p, device, training), training);
-            y = y.add(dy.getDataType() == y.getDataType() ? dy : dy.toType(y.getDataType(), false));
+            y = y.add(cast(adapterSnapshot.get(name).forward(x32, frozen, values, training), y));
         }
         return new NDList(y);
+    }
+
+    private static NDArray cast(NDArray dy, NDArray like) {
+        return dy.getDataType() == like.getDataType() ? dy : dy.toType(like.getDataType(), false);
     }
 
     private static NDArray float32(NDArray a) {

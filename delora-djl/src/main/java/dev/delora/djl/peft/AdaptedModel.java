@@ -2,25 +2,21 @@ package dev.delora.djl.peft;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
+import ai.djl.util.PairList;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.djl.tree.BlockTree;
-import dev.delora.djl.tree.TargetModules;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The handle on a DJL model with adapters, like PEFT's {@code PeftModel}: adapters by name, the active one,
- * merge/unmerge, unload and inference mode. Injection finds {@code Linear} blocks by PEFT-style dotted paths
- * ({@link BlockTree}), swaps in an {@link AdaptedLinear} wherever the tree refers to the original and freezes every
- * parameter that is neither the active adapter's nor in {@code modules_to_save}. Every operation validates first and
- * changes the model only when it can complete.
+ * The handle on a DJL model with adapters, like PEFT's {@code PeftModel}: adapters by name, the active ones,
+ * merge/unmerge, unload, inference mode and mixed-adapter batches. Injection finds {@code Linear} blocks by PEFT-style
+ * dotted paths ({@link BlockTree}), swaps in an {@link AdaptedLinear} wherever the tree refers to the original and
+ * freezes every parameter that is neither an active adapter's nor in {@code modules_to_save}. Every operation validates
+ * first and changes the model only when it can complete.
  *
  * <p>{@code modules_to_save} are trained in place (as the DeLoRA and LoRA-XS reference code does), not as PEFT's
  * per-adapter copies, so all adapters share them. DJL's {@code Model.newTrainer} unfreezes every parameter of a
@@ -35,18 +31,16 @@ public final class AdaptedModel {
     /** The adapter name used when none is given, as in PEFT. */
     public static final String DEFAULT_ADAPTER = "default";
 
-    private static final Logger LOG = LoggerFactory.getLogger(AdaptedModel.class);
+    /** The forward-parameter key of a mixed-adapter batch's per-row adapter names (PEFT's {@code adapter_names}). */
+    public static final String ADAPTER_NAMES = "adapter_names";
 
-    private final Block root;
-    private final LinkedHashMap<String, AdapterConfig> configs = new LinkedHashMap<>();
-    private final LinkedHashMap<String, AdaptedLinear> modules = new LinkedHashMap<>();
-    private String activeAdapter;
-    private boolean disabled;
-    private boolean unloaded;
-    private boolean inferenceMode;
+    /** The per-row name for "no adapter" in a mixed-adapter batch: the base model's output (PEFT's). */
+    public static final String NO_ADAPTER = "__base__";
+
+    private final AdapterState state;
 
     private AdaptedModel(Block root) {
-        this.root = root;
+        this.state = new AdapterState(root);
     }
 
     /**
@@ -71,7 +65,7 @@ public final class AdaptedModel {
      *     not exist; the model is unchanged then
      */
     public static AdaptedModel inject(Block root, AdapterConfig config, String adapterName) {
-        requireNoAdapters(root);
+        AdapterWiring.requireNoAdapters(root);
         AdaptedModel model = new AdaptedModel(root);
         model.addAdapter(adapterName, config);
         model.setAdapter(adapterName);
@@ -84,7 +78,7 @@ public final class AdaptedModel {
      * @return the root block
      */
     public Block block() {
-        return root;
+        return state.root;
     }
 
     /**
@@ -93,7 +87,7 @@ public final class AdaptedModel {
      * @return an unmodifiable view
      */
     public synchronized Map<String, AdaptedLinear> adaptedModules() {
-        return Collections.unmodifiableMap(new LinkedHashMap<>(modules));
+        return Collections.unmodifiableMap(new LinkedHashMap<>(state.modules));
     }
 
     /**
@@ -102,16 +96,29 @@ public final class AdaptedModel {
      * @return an unmodifiable view
      */
     public synchronized Map<String, AdapterConfig> adapters() {
-        return Collections.unmodifiableMap(new LinkedHashMap<>(configs));
+        return Collections.unmodifiableMap(new LinkedHashMap<>(state.configs));
     }
 
     /**
-     * Returns the active adapter's name.
+     * Returns the active adapter's name; with several active (PEFT's list), the first of {@link #activeAdapters()}.
      *
      * @return the name
+     * @throws IllegalStateException if the model has no adapter left ({@link #deleteAdapter} of the last one)
      */
     public synchronized String activeAdapter() {
-        return activeAdapter;
+        if (state.active.isEmpty()) {
+            throw new IllegalStateException("The model has no adapter left (all were deleted); add or load one");
+        }
+        return state.active.get(0);
+    }
+
+    /**
+     * Returns the active adapters (PEFT's {@code active_adapters}), in the order their updates are summed.
+     *
+     * @return an unmodifiable list; empty when the model has no adapter left
+     */
+    public synchronized List<String> activeAdapters() {
+        return state.active;
     }
 
     /**
@@ -122,56 +129,22 @@ public final class AdaptedModel {
      * @throws IllegalArgumentException if the name is taken or the targets are invalid; the model is unchanged then
      */
     public synchronized void addAdapter(String name, AdapterConfig config) {
-        checkOpen();
-        checkNewName(name);
-        TargetModules.checkModulesToSave(BlockTree.nodes(root), config.targets());
-        addAdapter(name, config, AdapterWiring.create(root, config));
-    }
-
-    private void checkNewName(String name) {
-        AdapterNames.checkNew(name, configs.keySet());
-    }
-
-    /** Wraps the targets and registers the adapters (the caller closes them and the model is unchanged on failure). */
-    private void attach(
-            String name, AdapterConfig config, Map<String, Linear> targets, Map<String, LinearAdapter> created) {
-        Map<String, AdaptedLinear> wrappers = AdapterWiring.wrap(root, targets);
-        wrappers.forEach((path, wrapper) -> {
-            wrapper.addAdapter(name, created.get(path));
-            wrapper.setDisabled(disabled);
-            modules.putIfAbsent(path, wrapper);
-        });
-        configs.put(name, config);
-        if (activeAdapter != null) {
-            applyTrainability();
-        }
+        state.checkOpen();
+        state.add(name, config);
     }
 
     /**
      * Adds an adapter whose per-module {@link LinearAdapter}s the caller built (e.g. restored from a file); it is not
-     * made active. The adapters must cover exactly the modules the config targets ({@link TargetModules#select}) and
-     * are
-     * owned by the model from then on. On failure they are closed and the model is unchanged.
+     * made active. The adapters must cover exactly the modules the config targets
+     * ({@link dev.delora.djl.tree.TargetModules#select}) and are owned by the model from then on. On failure they are
+     * closed and the model is unchanged.
      *
      * @param name a new adapter name
      * @param config its config
      * @param restored module path to that module's adapter
      */
     public synchronized void addAdapter(String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
-        try {
-            checkOpen();
-            checkNewName(name);
-            Map<String, Linear> targets = TargetModules.select(root, config.targets());
-            if (!targets.keySet().equals(restored.keySet())) {
-                throw new IllegalArgumentException("Restored adapter '" + name + "' covers modules " + restored.keySet()
-                        + " but its config targets " + targets.keySet());
-            }
-            AdapterWiring.checkFits(targets, name, restored); // before the tree changes: no half-wrapped model
-            attach(name, config, targets, restored);
-        } catch (RuntimeException ex) {
-            restored.values().forEach(AdaptedModel::close);
-            throw ex;
-        }
+        state.add(name, config, restored);
     }
 
     /**
@@ -188,7 +161,7 @@ public final class AdaptedModel {
     public static AdaptedModel withAdapters(
             Block root, String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
         try {
-            requireNoAdapters(root);
+            AdapterWiring.requireNoAdapters(root);
         } catch (IllegalStateException e) {
             restored.values().forEach(LinearAdapter::close);
             throw e;
@@ -203,19 +176,68 @@ public final class AdaptedModel {
      * Makes an adapter the active one (PEFT's {@code set_adapter}); merged adapters are unmerged first.
      *
      * @param name the adapter name
+     * @throws IllegalArgumentException if there is no such adapter
      */
     public synchronized void setAdapter(String name) {
-        checkOpen();
-        requireAdapter(name);
-        if (isMerged()) {
-            LOG.warn("Unmerging adapters before switching the active adapter to '{}'", name);
-            unmerge();
-        }
-        activeAdapter = name;
-        for (AdaptedLinear m : modules.values()) {
-            m.setActive(Set.of(name));
-        }
-        applyTrainability();
+        setAdapters(List.of(name));
+    }
+
+    /**
+     * Makes several adapters active at once (PEFT's {@code model.base_model.set_adapter([...])}): each adapted module
+     * outputs {@code W x + b + Σ ΔWₖ x} over the active adapters it has, summed in this order, and all their
+     * parameters train ({@link #applyTrainability()}). Merged adapters are unmerged first.
+     *
+     * @param names one or more adapter names, each once
+     * @throws IllegalArgumentException if the list is empty, names an adapter twice or one this model does not have;
+     *     the active adapters are unchanged then
+     */
+    public synchronized void setAdapters(List<String> names) {
+        state.checkOpen();
+        state.setActive(names);
+    }
+
+    /**
+     * Returns the forward parameters of a mixed-adapter batch (PEFT's {@code model(**inputs, adapter_names=...)}):
+     * pass them to {@code block().forward(ps, inputs, false, params)} and row {@code i} of the batch (the leading
+     * dimension of every adapted module's input, {@code [rows, ..., in]}) goes through adapter {@code perRow[i]}, or
+     * through none for {@value #NO_ADAPTER}, whatever adapters are active. Inference only, unmerged, as in PEFT.
+     *
+     * @param perRow one adapter name per row
+     * @return a {@link PairList} holding {@value #ADAPTER_NAMES} to the names
+     * @throws IllegalArgumentException if a name is neither an adapter of this model nor {@value #NO_ADAPTER}
+     * @throws IllegalStateException if an adapter is merged (a forward pass refuses then too, and when its row count
+     *     differs from the names' or it is a training pass)
+     */
+    public synchronized PairList<String, Object> adapterNames(String... perRow) {
+        return adapterNames(List.of(perRow));
+    }
+
+    /**
+     * Returns the forward parameters of a mixed-adapter batch; see {@link #adapterNames(String...)}.
+     *
+     * @param perRow one adapter name per row
+     * @return a {@link PairList} holding {@value #ADAPTER_NAMES} to the names
+     */
+    public synchronized PairList<String, Object> adapterNames(List<String> perRow) {
+        state.checkOpen();
+        return MixedBatch.params(perRow, state.configs.keySet(), state.isMerged());
+    }
+
+    /**
+     * Makes every forward pass on this thread a mixed-adapter batch (see {@link #adapterNames(String...)}) until the
+     * returned handle is closed: for block trees whose containers do not pass forward parameters on to their children
+     * (DJL's {@code SequentialBlock} calls {@code forward(ps, inputs, training)}), as PEFT's forward hooks.
+     * Parameters given to a forward pass take precedence. Other threads are not affected; close the handle on this
+     * thread (try-with-resources). Greedy generation keeps the rows at every step, so it becomes per-row too.
+     *
+     * @param perRow one adapter name per row
+     * @return a handle whose {@code close()} ends it on this thread
+     * @throws IllegalArgumentException if a name is neither an adapter of this model nor {@value #NO_ADAPTER}
+     * @throws IllegalStateException if an adapter is merged
+     */
+    public synchronized MixedBatchScope useAdapterNames(List<String> perRow) {
+        state.checkOpen();
+        return state.useAdapterNames(perRow);
     }
 
     /**
@@ -225,69 +247,58 @@ public final class AdaptedModel {
      * @return a handle whose {@code close()} re-enables the adapters
      */
     public synchronized DisabledAdapters disableAdapters() {
-        checkOpen();
-        if (isMerged()) {
-            unmerge();
+        state.checkOpen();
+        if (state.isMerged()) {
+            state.unmerge();
         }
-        setDisabled(true);
+        state.setDisabled(true);
         return () -> {
             synchronized (this) {
-                setDisabled(false);
+                state.setDisabled(false);
             }
         };
     }
 
-    private void setDisabled(boolean value) {
-        disabled = value;
-        modules.values().forEach(m -> m.setDisabled(value));
-    }
-
     /**
-     * Deletes an adapter and frees its arrays; modules left without adapters are unwrapped. Deleting the active adapter
-     * activates the first remaining one.
+     * Deletes an adapter and frees its arrays (unmerging it first if merged); modules left without adapters are
+     * unwrapped. Deleting an active adapter leaves the other active ones active or, if none, activates the first
+     * remaining adapter. Deleting the last adapter is allowed, as in PEFT: the model then computes the base output,
+     * {@link #activeAdapters()} is empty, {@link #activeAdapter()} and {@link #merge} throw, and {@link #addAdapter}
+     * starts over.
      *
      * @param name the adapter name
-     * @throws IllegalStateException if it is the only adapter (use {@link #unload()})
+     * @throws IllegalArgumentException if there is no such adapter
      */
     public synchronized void deleteAdapter(String name) {
-        checkOpen();
-        requireAdapter(name);
-        if (configs.size() == 1) {
-            throw new IllegalStateException(
-                    "Cannot delete '" + name + "', the only adapter; use unload() to get the " + "plain model back");
-        }
-        AdapterWiring.remove(root, modules, name);
-        configs.remove(name);
-        if (name.equals(activeAdapter)) {
-            setAdapter(configs.keySet().iterator().next());
-        } else {
-            applyTrainability();
-        }
+        state.checkOpen();
+        state.delete(name);
     }
 
     /**
      * Merges adapters into the base weights ({@code W += ΔW}, computed in float32). With no names, merges the active
-     * adapter.
+     * adapters (all of them, as PEFT).
      *
      * @param names adapter names
-     * @throws IllegalStateException if an adapter is already merged, or an update is not finite; nothing is merged
-     *     then (modules merged before the failing one are restored, to float32 rounding)
+     * @throws IllegalStateException if an adapter is already merged, an update is not finite, or no name is given and
+     *     the model has no adapter; nothing is merged then (modules merged before the failing one are restored, to
+     *     float32 rounding)
      */
     public synchronized void merge(String... names) {
-        checkOpen();
-        List<String> list = names.length == 0 ? List.of(activeAdapter) : List.of(names);
-        list.forEach(this::requireAdapter);
-        Merges.merge(modules.values(), list);
+        state.checkOpen();
+        state.merge(names);
     }
 
-    /** Subtracts every merged adapter from the base weights again, last merged first. */
-    public synchronized void unmerge() {
-        checkOpen();
-        if (!isMerged()) {
-            LOG.warn("No adapter is merged; nothing to unmerge");
-            return;
-        }
-        Merges.unmergeAll(modules.values());
+    /**
+     * Subtracts the named merged adapters from the base weights again, exactly what their merge added; the others
+     * stay merged. With no names, unmerges every merged adapter, last merged first.
+     *
+     * @param names adapter names
+     * @throws IllegalArgumentException if there is no such adapter
+     * @throws IllegalStateException if a named adapter is not merged; nothing is unmerged then
+     */
+    public synchronized void unmerge(String... names) {
+        state.checkOpen();
+        state.unmerge(names);
     }
 
     /**
@@ -296,23 +307,18 @@ public final class AdaptedModel {
      * @return true if a merge is in effect
      */
     public synchronized boolean isMerged() {
-        return modules.values().stream().anyMatch(m -> !m.mergedAdapters().isEmpty());
+        return state.isMerged();
     }
 
     /**
-     * Merges the active adapter (unless already merged) and returns the plain model with the merged weights
+     * Merges the active adapters (those not merged yet) and returns the plain model with the merged weights
      * (PEFT's {@code merge_and_unload}). This handle cannot be used afterwards.
      *
      * @return the root block, now without adapters
      */
     public synchronized Block mergeAndUnload() {
-        checkOpen();
-        boolean activeMerged =
-                modules.values().stream().anyMatch(m -> m.mergedAdapters().contains(activeAdapter));
-        if (!activeMerged) {
-            merge(activeAdapter);
-        }
-        return removeWrappers();
+        state.checkOpen();
+        return state.mergeAndUnload();
     }
 
     /**
@@ -322,17 +328,8 @@ public final class AdaptedModel {
      * @return the root block, now without adapters
      */
     public synchronized Block unload() {
-        checkOpen();
-        if (isMerged()) {
-            unmerge();
-        }
-        return removeWrappers();
-    }
-
-    private Block removeWrappers() {
-        AdapterWiring.unwrapAll(root, modules); // merged weights stay merged (merge_and_unload)
-        unloaded = true;
-        return root;
+        state.checkOpen();
+        return state.unload();
     }
 
     /**
@@ -346,35 +343,32 @@ public final class AdaptedModel {
      * @throws IllegalStateException if the adapter is merged
      */
     public synchronized LoraConversion convertToLora(String name) {
-        checkOpen();
-        requireAdapter(name);
+        state.checkOpen();
+        state.requireAdapter(name);
         return LoraConversion.convert(this, name);
     }
 
     // conversion (LoraConversion): replace one module's adapter, closing the old one; then record the new config
     void replaceAdapter(String module, String name, LinearAdapter adapter) {
-        AdaptedLinear m = modules.get(module);
-        close(m.removeAdapter(name));
-        m.addAdapter(name, adapter);
-        m.setActive(Set.of(activeAdapter));
+        state.replaceAdapter(module, name, adapter);
     }
 
     void replaceConfig(String name, AdapterConfig config) {
-        configs.put(name, config);
-        applyTrainability();
+        state.configs.put(name, config);
+        state.applyTrainability();
     }
 
     /**
      * Switches inference mode (PEFT's {@code inference_mode}, which {@code PeftModel.from_pretrained} sets unless
      * {@code is_trainable=True}): in it every parameter is frozen, adapters and {@code modules_to_save} included;
-     * out of it the active adapter and the modules to save train. Loading a saved adapter turns it on by default.
+     * out of it the active adapters and their modules to save train. Loading a saved adapter turns it on by default.
      *
      * @param on true to freeze everything
      */
     public synchronized void setInferenceMode(boolean on) {
-        checkOpen();
-        inferenceMode = on;
-        applyTrainability();
+        state.checkOpen();
+        state.inferenceMode = on;
+        state.applyTrainability();
     }
 
     /**
@@ -383,29 +377,26 @@ public final class AdaptedModel {
      * @return true in inference mode
      */
     public synchronized boolean isInferenceMode() {
-        return inferenceMode;
+        return state.inferenceMode;
     }
 
     /**
-     * Freezes every parameter except the active adapter's and those of {@code modules_to_save}. Injection does this;
-     * call it again after anything that unfreezes parameters (DJL's {@code Model.newTrainer} on a loaded model).
+     * Freezes every parameter except the active adapters' and those of their {@code modules_to_save} (PEFT's
+     * {@code set_adapter}); with no adapter left, every parameter. Injection does this; call it again after anything
+     * that unfreezes parameters (DJL's {@code Model.newTrainer} on a loaded model).
      */
     public synchronized void applyTrainability() {
-        checkOpen();
-        AdapterWiring.apply(
-                root,
-                modules.values(),
-                inferenceMode ? null : activeAdapter,
-                configs.get(activeAdapter).targets());
+        state.checkOpen();
+        state.applyTrainability();
     }
 
     /**
-     * Returns the parameters of the active adapter's {@code modules_to_save}, keyed by state-dict name.
+     * Returns the parameters of the active adapters' {@code modules_to_save}, keyed by state-dict name.
      *
-     * @return parameter key to parameter
+     * @return parameter key to parameter; empty with no adapter left
      */
     public synchronized Map<String, Parameter> modulesToSaveParameters() {
-        return AdapterWiring.modulesToSave(root, configs.get(activeAdapter).targets());
+        return state.modulesToSave();
     }
 
     /**
@@ -414,30 +405,5 @@ public final class AdaptedModel {
      */
     public synchronized void printTrainableParameters() {
         System.out.println(ParameterCounts.of(this)); // NOPMD - this is the method's purpose
-    }
-
-    private static void requireNoAdapters(Block root) {
-        for (BlockTree.Node node : BlockTree.nodes(root).values()) {
-            if (node.block() instanceof AdaptedLinear) {
-                throw new IllegalStateException("The model already has adapters (module '" + node.path()
-                        + "'); add or load more through the AdaptedModel that holds them");
-            }
-        }
-    }
-
-    private void requireAdapter(String name) {
-        if (!configs.containsKey(name)) {
-            throw new IllegalArgumentException("No adapter named '" + name + "'; adapters: " + configs.keySet());
-        }
-    }
-
-    private void checkOpen() {
-        if (unloaded) {
-            throw new IllegalStateException("The adapters were unloaded; this AdaptedModel can no longer be used");
-        }
-    }
-
-    private static void close(LinearAdapter adapter) {
-        adapter.close();
     }
 }

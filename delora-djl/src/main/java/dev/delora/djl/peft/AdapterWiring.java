@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
 
 /**
  * Wiring adapters into a block tree: wrapping targeted modules, unwrapping them, and which parameters train (the active
- * adapter's and the modules to save).
+ * adapters' and the modules to save).
  */
 final class AdapterWiring {
 
@@ -113,23 +113,58 @@ final class AdapterWiring {
     }
 
     /**
-     * Freezes every parameter except the active adapter's and those of the modules to save; with {@code active} null
-     * (inference mode) every parameter.
+     * Freezes every parameter except the active adapters' and those of their modules to save; with no active adapter
+     * (inference mode, or no adapter left) every parameter.
      */
-    static void apply(Block root, Collection<AdaptedLinear> modules, String active, TargetSpec targets) {
+    static void apply(Block root, Collection<AdaptedLinear> modules, List<String> active, List<TargetSpec> targets) {
         Set<Parameter> trainable = Collections.newSetFromMap(new IdentityHashMap<>());
         for (AdaptedLinear m : modules) {
-            LinearAdapter a = active == null ? null : m.adapters().get(active);
-            if (a != null) {
-                trainable.addAll(a.parameters().values());
+            for (String name : active) {
+                LinearAdapter a = m.adapters().get(name);
+                if (a != null) {
+                    trainable.addAll(a.parameters().values());
+                }
             }
         }
-        if (active != null) {
+        if (!active.isEmpty()) {
             trainable.addAll(modulesToSave(root, targets).values());
         }
         for (Parameter p : BlockTree.parameters(root).values()) {
             p.freeze(!trainable.contains(p));
         }
+    }
+
+    /** The parameters of the modules to save of any of the given target specs, by state-dict key. */
+    static Map<String, Parameter> modulesToSave(Block root, List<TargetSpec> targets) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        targets.forEach(t -> out.putAll(modulesToSave(root, t)));
+        return out;
+    }
+
+    /**
+     * Checks that a block holds no adapters yet.
+     *
+     * @throws IllegalStateException naming the first adapted module
+     */
+    static void requireNoAdapters(Block root) {
+        for (BlockTree.Node node : BlockTree.nodes(root).values()) {
+            if (node.block() instanceof AdaptedLinear) {
+                throw new IllegalStateException("The model already has adapters (module '" + node.path()
+                        + "'); add or load more through the AdaptedModel that holds them");
+            }
+        }
+    }
+
+    /** Checks that prebuilt adapters cover exactly the targets and fit them; returns the targets. */
+    static Map<String, Linear> checkRestored(
+            Block root, String name, AdapterConfig config, Map<String, LinearAdapter> restored) {
+        Map<String, Linear> targets = TargetModules.select(root, config.targets());
+        if (!targets.keySet().equals(restored.keySet())) {
+            throw new IllegalArgumentException("Restored adapter '" + name + "' covers modules " + restored.keySet()
+                    + " but its config targets " + targets.keySet());
+        }
+        checkFits(targets, name, restored);
+        return targets;
     }
 
     /** The parameters of the modules to save, by state-dict key. */

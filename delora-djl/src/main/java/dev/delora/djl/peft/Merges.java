@@ -4,7 +4,9 @@ import dev.delora.core.array.GradMode;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /** Merging adapters into the base weights of many modules, all or nothing. */
 final class Merges {
@@ -35,6 +37,28 @@ final class Merges {
             Collections.reverse(undo);
             undo.forEach(Runnable::run);
             throw e;
+        }
+    }
+
+    /**
+     * Unmerges the named adapters from every module that has them merged, last merged first.
+     *
+     * @throws IllegalStateException if a name is merged in no module; nothing is unmerged then
+     */
+    static void unmerge(Collection<AdaptedLinear> modules, List<String> names) {
+        Set<String> merged = new LinkedHashSet<>();
+        modules.forEach(m -> merged.addAll(m.mergedAdapters()));
+        for (String n : names) {
+            if (!merged.contains(n)) {
+                throw new IllegalStateException("Adapter '" + n + "' is not merged; merged adapters: " + merged);
+            }
+        }
+        try (GradMode noGraphs = GradMode.off()) {
+            for (AdaptedLinear m : modules) {
+                List<String> order = new ArrayList<>(m.mergedAdapters());
+                Collections.reverse(order);
+                order.stream().filter(names::contains).forEach(m::unmerge);
+            }
         }
     }
 

@@ -66,7 +66,7 @@ public final class AdapterConfigJson {
      * Encodes a config as {@code adapter_config.json} with PEFT's field names, sorted as PEFT's own files.
      *
      * @param config the config
-     * @param metadata task type and base model name
+     * @param metadata task type, base model name and revision ({@code null} is written as {@code null}, as PEFT does)
      * @return the JSON object
      */
     public static JsonObject toJson(AdapterConfig config, PeftAdapters.Metadata metadata) {
@@ -74,6 +74,7 @@ public final class AdapterConfigJson {
         o.put("peft_type", config.peftType());
         o.put("task_type", metadata.taskType());
         o.put("base_model_name_or_path", metadata.baseModelNameOrPath());
+        o.put("revision", metadata.revision());
         o.put("inference_mode", false);
         o.putAll(AdapterMethods.of(config).toFields(config));
         o.putAll(targetFields(config.targets()));

@@ -34,6 +34,13 @@ final class AdapterFolderFiles {
     /** The {@code __metadata__} key of the config's SHA-256 in the weights file. */
     static final String CONFIG_HASH = "delora4j.adapter_config_sha256";
 
+    /**
+     * The {@code __metadata__} key naming the library that wrote the folder ({@code delora4j} and its version when the
+     * jar's manifest has one). Not in {@code adapter_config.json}: PEFT warns about unknown config keys as written by
+     * "a higher version of the library", and parses {@code peft_version} as a PEFT version.
+     */
+    static final String WRITER = "delora4j.writer";
+
     private static final String PENDING = "." + PeftAdapters.CONFIG_FILE + ".pending";
     private static final Map<Path, Object> LOCKS = new ConcurrentHashMap<>();
 
@@ -56,6 +63,7 @@ final class AdapterFolderFiles {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
             meta.put(CONFIG_HASH, sha256(configText));
+            meta.put(WRITER, writer());
             Safetensors.write(dir.resolve(PeftAdapters.WEIGHTS_FILE), tensors, meta);
             Files.move(
                     pending,
@@ -122,6 +130,12 @@ final class AdapterFolderFiles {
                 Files.deleteIfExists(p);
             }
         }
+    }
+
+    /** {@code delora4j}, with the version from the jar's manifest when there is one. */
+    static String writer() {
+        String version = AdapterFolderFiles.class.getPackage().getImplementationVersion();
+        return version == null ? "delora4j" : "delora4j " + version;
     }
 
     /** The pending config of a folder (present only while, or after an interrupted, save). */

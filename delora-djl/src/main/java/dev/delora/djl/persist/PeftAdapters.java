@@ -4,11 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
 import dev.delora.core.AdapterConfig;
-import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import dev.delora.core.array.ArrayOps;
 import dev.delora.core.lora.LoraAdapter;
-import dev.delora.djl.peft.AdaptedLinear;
 import dev.delora.djl.peft.AdaptedModel;
 import dev.delora.djl.peft.AdapterNames;
 import dev.delora.djl.peft.LoraForm;
@@ -16,7 +14,6 @@ import dev.delora.djl.peft.PeftTaskModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -50,8 +47,20 @@ public final class PeftAdapters {
      *
      * @param taskType PEFT's {@code task_type} (e.g. {@code SEQ_CLS}), or {@code null}
      * @param baseModelNameOrPath the base model's hub id or folder, or {@code null}
+     * @param revision the base model's hub revision ({@code revision}), or {@code null} (as PEFT writes it when
+     *     unknown)
      */
-    public record Metadata(String taskType, String baseModelNameOrPath) {
+    public record Metadata(String taskType, String baseModelNameOrPath, String revision) {
+
+        /**
+         * Metadata without a revision.
+         *
+         * @param taskType PEFT's {@code task_type}, or {@code null}
+         * @param baseModelNameOrPath the base model's hub id or folder, or {@code null}
+         */
+        public Metadata(String taskType, String baseModelNameOrPath) {
+            this(taskType, baseModelNameOrPath, null);
+        }
 
         /**
          * Infers the task type from the model ({@link PeftTaskModel#peftTaskType()}, else none).
@@ -60,7 +69,7 @@ public final class PeftAdapters {
          * @return the metadata, without a base model name
          */
         public static Metadata infer(Block root) {
-            return new Metadata(root instanceof PeftTaskModel t ? t.peftTaskType() : null, null);
+            return new Metadata(root instanceof PeftTaskModel t ? t.peftTaskType() : null, null, null);
         }
 
         /**
@@ -70,7 +79,17 @@ public final class PeftAdapters {
          * @return the new metadata
          */
         public Metadata withBaseModel(String name) {
-            return new Metadata(taskType, name);
+            return new Metadata(taskType, name, revision);
+        }
+
+        /**
+         * Returns a copy naming the base model's revision.
+         *
+         * @param rev the hub revision (branch, tag or commit) written as {@code revision}
+         * @return the new metadata
+         */
+        public Metadata withRevision(String rev) {
+            return new Metadata(taskType, baseModelNameOrPath, rev);
         }
     }
 
@@ -113,16 +132,8 @@ public final class PeftAdapters {
      * @throws IOException if writing fails
      */
     public static Path save(AdaptedModel model, String adapterName, Path dir, Metadata metadata) throws IOException {
-        AdapterConfig config = requireAdapter(model, adapterName);
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        for (Map.Entry<String, AdaptedLinear> e : model.adaptedModules().entrySet()) {
-            LinearAdapter a = e.getValue().adapters().get(adapterName);
-            if (a != null) {
-                a.parameters().forEach((k, p) -> tensors.put(PREFIX + e.getKey() + "." + k, p.getArray()));
-                a.buffers().forEach((k, v) -> tensors.put(PREFIX + e.getKey() + "." + k, v));
-            }
-        }
-        return write(model.block(), config, metadata, dir, adapterName, tensors);
+        AdapterConfig config = AdapterStateDicts.requireAdapter(model, adapterName);
+        return write(config, metadata, dir, adapterName, AdapterStateDicts.live(model, adapterName, metadata));
     }
 
     /**
@@ -154,7 +165,7 @@ public final class PeftAdapters {
      */
     public static Path saveAsLora(AdaptedModel model, String adapterName, Path dir, Metadata metadata)
             throws IOException {
-        requireAdapter(model, adapterName);
+        AdapterStateDicts.requireAdapter(model, adapterName);
         try (LoraForm form = LoraForm.of(model, adapterName)) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             for (Map.Entry<String, LoraFactors> e : form.factors().entrySet()) {
@@ -163,39 +174,99 @@ public final class PeftAdapters {
                 tensors.put(
                         PREFIX + e.getKey() + "." + LoraAdapter.B, e.getValue().b());
             }
-            return write(model.block(), form.config(), metadata, dir, adapterName, tensors);
+            AdapterStateDicts.headArrays(model.block(), form.config(), metadata, tensors::put);
+            return write(form.config(), metadata, dir, adapterName, tensors);
         }
     }
 
     private static Path write(
-            Block root,
-            AdapterConfig config,
-            Metadata metadata,
-            Path dir,
-            String adapterName,
-            Map<String, NDArray> adapterTensors)
+            AdapterConfig config, Metadata metadata, Path dir, String adapterName, Map<String, NDArray> tensors)
             throws IOException {
-        // refuse what could not be loaded back, before touching the folder
-        if (adapterTensors.isEmpty()) {
+        Path out = outputFolder(dir, adapterName);
+        String configText = checked(config, metadata, dir, adapterName, tensors);
+        AdapterFolderFiles.write(out, configText, tensors);
+        return out;
+    }
+
+    /** Refuses, before the folder is touched, what could not be loaded back; returns the config file's text. */
+    private static String checked(
+            AdapterConfig config, Metadata metadata, Path dir, String adapterName, Map<String, NDArray> tensors) {
+        if (tensors.isEmpty()) {
             throw new IllegalStateException("Adapter '" + adapterName + "' has no tensors to save (the model was "
                     + "unloaded, or the adapter deleted); " + dir + " is unchanged");
         }
-        Map<String, NDArray> tensors = new LinkedHashMap<>(adapterTensors);
-        List<String> modulesToSave = ModulesToSave.saved(root, config, metadata.taskType());
-        ModulesToSave.parameters(root, modulesToSave).forEach((k, p) -> tensors.put(PREFIX + k, p.getArray()));
         for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
             if (!ArrayOps.allFinite(e.getValue())) {
                 throw new IllegalStateException("Tensor '" + e.getKey() + "' of adapter '" + adapterName
                         + "' contains NaN or Inf; not saved, " + dir + " is unchanged");
             }
         }
-        Path out = outputFolder(dir, adapterName);
-        AdapterFolderFiles.write(out, AdapterConfigJson.format(configToJson(config, metadata)), tensors);
-        return out;
+        return AdapterConfigJson.format(configToJson(config, metadata));
+    }
+
+    /**
+     * Saves every adapter of a model as PEFT's {@code save_pretrained} does without {@code selected_adapters}: the
+     * adapter {@value AdaptedModel#DEFAULT_ADAPTER} into {@code dir}, every other one into {@code dir/<name>/}
+     * (when no adapter is called {@value AdaptedModel#DEFAULT_ADAPTER}, {@code dir} itself gets no adapter files,
+     * as in PEFT). Every adapter is checked before any folder is written; each folder is then replaced atomically
+     * (see {@link #save(AdaptedModel, String, Path, Metadata)}), one after the other, so a crash half-way leaves
+     * every folder holding its old adapter or its new one.
+     *
+     * @param model the model
+     * @param dir the output folder
+     * @param metadata task type, base model name and revision
+     * @return adapter name to the folder written, in the model's adapter order
+     * @throws IOException if writing fails
+     */
+    public static Map<String, Path> saveAll(AdaptedModel model, Path dir, Metadata metadata) throws IOException {
+        Map<String, Map<String, NDArray>> tensors = new LinkedHashMap<>();
+        Map<String, String> texts = new LinkedHashMap<>();
+        for (Map.Entry<String, AdapterConfig> e : model.adapters().entrySet()) {
+            Map<String, NDArray> t = AdapterStateDicts.live(model, e.getKey(), metadata);
+            texts.put(e.getKey(), checked(e.getValue(), metadata, dir, e.getKey(), t));
+            tensors.put(e.getKey(), t);
+        }
+        Map<String, Path> written = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : texts.entrySet()) {
+            Path out = outputFolder(dir, e.getKey());
+            AdapterFolderFiles.write(out, e.getValue(), tensors.get(e.getKey()));
+            written.put(e.getKey(), out);
+        }
+        return written;
+    }
+
+    /**
+     * Saves every adapter with inferred metadata ({@link #saveAll(AdaptedModel, Path, Metadata)}).
+     *
+     * @param model the model
+     * @param dir the output folder
+     * @return adapter name to the folder written
+     * @throws IOException if writing fails
+     */
+    public static Map<String, Path> saveAll(AdaptedModel model, Path dir) throws IOException {
+        return saveAll(model, dir, Metadata.infer(model.block()));
+    }
+
+    /**
+     * Loads every adapter of a folder written by {@link #saveAll} or by PEFT's {@code save_pretrained}: the adapter in
+     * {@code dir} itself as {@value AdaptedModel#DEFAULT_ADAPTER}, and each sub-folder holding an adapter under the
+     * sub-folder's name (sorted by name). The first one ({@value AdaptedModel#DEFAULT_ADAPTER} if present) is active;
+     * its {@code modules_to_save} values are the ones the model keeps. All folders are validated before the model is
+     * touched; on any error the model is unchanged.
+     *
+     * @param root the base model (weights loaded), without adapters
+     * @param dir the folder
+     * @param trainable false for inference (every parameter frozen), true to train the active adapter
+     * @return the handle
+     * @throws IOException if a file cannot be read
+     * @throws IllegalArgumentException if the folder holds no adapter or one does not fit the model
+     */
+    public static AdaptedModel loadAll(Block root, Path dir, boolean trainable) throws IOException {
+        return SavedAdapters.loadAll(root, dir, trainable);
     }
 
     /** {@code dir} for the default adapter, {@code dir/<name>} otherwise (the name cannot leave {@code dir}). */
-    private static Path outputFolder(Path dir, String adapterName) {
+    static Path outputFolder(Path dir, String adapterName) {
         AdapterNames.check(adapterName);
         return AdaptedModel.DEFAULT_ADAPTER.equals(adapterName) ? dir : dir.resolve(adapterName);
     }
@@ -315,14 +386,5 @@ public final class PeftAdapters {
             model.deleteAdapter(adapterName); // the head values were put back
             throw e;
         }
-    }
-
-    private static AdapterConfig requireAdapter(AdaptedModel model, String name) {
-        AdapterConfig config = model.adapters().get(name);
-        if (config == null) {
-            throw new IllegalArgumentException("No adapter named '" + name + "'; adapters: "
-                    + model.adapters().keySet());
-        }
-        return config;
     }
 }

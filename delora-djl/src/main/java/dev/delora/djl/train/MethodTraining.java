@@ -31,9 +31,17 @@ public record MethodTraining(GroupedAdamW optimizer, TrainingExtension extension
      * @param settings learning rates and weight decay
      * @return the setup (close it)
      * @throws IllegalArgumentException if a group learning rate names a group the method does not define
+     * @throws IllegalStateException unless exactly one adapter is active
      */
     public static MethodTraining of(AdaptedModel model, TrainerSettings settings) {
-        String name = model.activeAdapter();
+        List<String> active = model.activeAdapters();
+        if (active.size() != 1) {
+            // each method's groups, learning rates and extras are built for one adapter; training a second one with
+            // plain AdamW alongside would silently drop its method's extras
+            throw new IllegalStateException("Training needs exactly one active adapter, found " + active.size() + " "
+                    + active + "; call setAdapter(name) first");
+        }
+        String name = active.get(0);
         AdapterConfig config = model.adapters().get(name);
         Map<String, LinearAdapter> adapters = new LinkedHashMap<>();
         for (Map.Entry<String, AdaptedLinear> e : model.adaptedModules().entrySet()) {

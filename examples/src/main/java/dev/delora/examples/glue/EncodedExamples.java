@@ -59,6 +59,15 @@ final class EncodedExamples {
         return labels[i];
     }
 
+    /** The length of each row without padding: its token count after truncation, special tokens included. */
+    int[] lengths() {
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = ids[i].length;
+        }
+        return out;
+    }
+
     /** Builds {@code [input_ids, attention_mask, token_type_ids]} for some rows, padded to their longest. */
     NDList inputs(NDManager manager, int[] rows) {
         int len = 0;

@@ -1,6 +1,8 @@
 package dev.delora.examples.glue;
 
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 import dev.delora.djl.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -30,13 +32,23 @@ final class GlueRunFiles {
         AtomicFiles.writeString(output.resolve("seed-" + run.seed() + ".log"), sb.toString());
     }
 
+    private static final Gson GSON = new GsonBuilder()
+            .setPrettyPrinting()
+            .serializeSpecialFloatingPointValues()
+            .create();
+
     static void writeSummary(
-            Path output, GlueTask task, ModelSource source, Hyperparameters hp, List<GlueRunner.RunResult> results)
+            Path output,
+            GlueTask task,
+            ModelSource source,
+            Hyperparameters hp,
+            boolean groupByLength,
+            List<GlueRunner.RunResult> results)
             throws IOException {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("task", task.id());
         summary.put("model", source.toString());
-        summary.put("hyperparameters", hp);
+        summary.put("hyperparameters", hyperparameters(hp, groupByLength));
         summary.put("runs", results);
         Map<String, double[]> stats = stats(results);
         Map<String, Map<String, Double>> agg = new LinkedHashMap<>();
@@ -47,13 +59,7 @@ final class GlueRunFiles {
             agg.put(k, meanStd);
         });
         summary.put("test_at_best_validation", agg);
-        AtomicFiles.writeString(
-                output.resolve("summary.json"),
-                new GsonBuilder()
-                                .setPrettyPrinting()
-                                .serializeSpecialFloatingPointValues()
-                                .create()
-                                .toJson(summary) + "\n");
+        AtomicFiles.writeString(output.resolve("summary.json"), GSON.toJson(summary) + "\n");
 
         StringBuilder md = new StringBuilder();
         md.append("| task | method | seeds |");
@@ -70,6 +76,13 @@ final class GlueRunFiles {
         stats.values().forEach(v -> md.append(String.format(Locale.ROOT, " %.2f ± %.2f |", 100 * v[0], 100 * v[1])));
         md.append('\n');
         AtomicFiles.writeString(output.resolve("results.md"), md.toString());
+    }
+
+    /** The hyperparameters' fields, then the runner's batching choice (not a field: grids compare the fields). */
+    static JsonObject hyperparameters(Hyperparameters hp, boolean groupByLength) {
+        JsonObject json = GSON.toJsonTree(hp).getAsJsonObject();
+        json.addProperty("groupByLength", groupByLength);
+        return json;
     }
 
     /** Mean and sample standard deviation of each test metric at the best validation epoch, across seeds. */

@@ -16,6 +16,7 @@ import dev.delora.djl.peft.LoraForm;
 import dev.delora.djl.peft.ParameterCounts;
 import dev.delora.djl.persist.PeftAdapters;
 import dev.delora.djl.train.AdapterTrainer;
+import dev.delora.djl.train.LengthGroupedBatches;
 import dev.delora.djl.train.TrainerSettings;
 import dev.delora.djl.train.UpdateNormLog;
 import java.io.IOException;
@@ -46,6 +47,8 @@ public final class GlueRunner {
     private final boolean export;
     private final PrintStream out;
     private int distanceEvery;
+    private boolean groupByLength;
+    private EpochBatchesListener epochBatches;
 
     /**
      * Creates a runner.
@@ -92,6 +95,31 @@ public final class GlueRunner {
             throw new IllegalArgumentException("--track-distance must be >= 1 step, got " + steps);
         }
         this.distanceEvery = steps;
+        return this;
+    }
+
+    /**
+     * Groups training rows of similar length into the same batches ({@link LengthGroupedBatches}, transformers'
+     * {@code group_by_length=True}): each epoch still trains on every example once, with the same loss, but on other
+     * batches, so with less padding. Off by default (the papers' protocol: plain shuffled batches); evaluation batches
+     * keep the data's order either way. {@code summary.json} records the choice as {@code groupByLength}.
+     *
+     * @param on whether to group by length
+     * @return this
+     */
+    public GlueRunner groupByLength(boolean on) {
+        this.groupByLength = on;
+        return this;
+    }
+
+    /** Test seam: sees each training epoch's batches (row indices) and the rows' unpadded lengths. */
+    @FunctionalInterface
+    interface EpochBatchesListener {
+        void epoch(int epoch, int[] lengths, List<int[]> batches);
+    }
+
+    GlueRunner epochBatches(EpochBatchesListener listener) {
+        this.epochBatches = listener;
         return this;
     }
 
@@ -149,7 +177,7 @@ public final class GlueRunner {
         List<RunResult> results = new ArrayList<>();
         for (int seed : seeds) {
             results.add(run(data.splits(seed), seed));
-            GlueRunFiles.writeSummary(output, task, source, hp, results);
+            GlueRunFiles.writeSummary(output, task, source, hp, groupByLength, results);
         }
         return results;
     }
@@ -237,8 +265,17 @@ public final class GlueRunner {
                     out.printf(Locale.ROOT, "epoch %d: validation improved, test %s%n", epoch + 1, format(t));
                 });
                 Random shuffle = new Random(seed);
+                int[] lengths = train.lengths();
                 AdapterTrainer.Result result = trainer.fit(
-                        epoch -> train.batches(hp.batchSize(), shuffle),
+                        epoch -> {
+                            List<int[]> batches = groupByLength
+                                    ? LengthGroupedBatches.of(lengths, hp.batchSize(), shuffle)
+                                    : train.batches(hp.batchSize(), shuffle);
+                            if (epochBatches != null) {
+                                epochBatches.epoch(epoch, lengths, batches);
+                            }
+                            return batches;
+                        },
                         train.batches(hp.batchSize(), null).size(),
                         (m, rows) -> new AdapterTrainer.Batch(
                                 train.inputs(m, rows), train.labels(m, rows, regression), rows.length));
@@ -281,13 +318,16 @@ public final class GlueRunner {
                 if (export && bestEpoch > 0) {
                     // the adapter in PEFT's layout and, for methods that have one, its exact plain-LoRA form, which
                     // any PEFT version loads
+                    PeftAdapters.Metadata metadata =
+                            PeftAdapters.Metadata.infer(block).withBaseModel(source.baseModelNameOrPath());
                     Path adapter = PeftAdapters.save(
-                            peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed + "-adapter"));
+                            peft, AdaptedModel.DEFAULT_ADAPTER, output.resolve("seed-" + seed + "-adapter"), metadata);
                     Path asLora = loraForm
                             ? PeftAdapters.saveAsLora(
                                     peft,
                                     AdaptedModel.DEFAULT_ADAPTER,
-                                    output.resolve("seed-" + seed + "-adapter-as-lora"))
+                                    output.resolve("seed-" + seed + "-adapter-as-lora"),
+                                    metadata)
                             : null;
                     out.printf(
                             Locale.ROOT,

@@ -61,6 +61,22 @@ public record ModelSource(String spec) {
         return new Loaded(m.block(), m.config(), tokenizer, Files.readString(folder.resolve("tokenizer.json")));
     }
 
+    /**
+     * What adapters trained on this model record as {@code base_model_name_or_path}, so that PEFT's
+     * {@code AutoPeftModel…from_pretrained(adapter_dir)} finds the base: the hub id, the folder's absolute path, or
+     * for the embedded model the hub repository its weights come from ({@code sentence-transformers/all-MiniLM-L6-v2};
+     * its pooler is not in that checkpoint and is initialised anew, see {@code EmbeddedModels}).
+     *
+     * @return the name or path
+     */
+    public String baseModelNameOrPath() {
+        if ("embedded".equals(spec)) {
+            return "sentence-transformers/all-MiniLM-L6-v2";
+        }
+        Path folder = Path.of(spec);
+        return Files.isDirectory(folder) ? folder.toAbsolutePath().toString() : spec;
+    }
+
     @Override
     public String toString() {
         return "embedded".equals(spec) ? "embedded all-MiniLM-L6-v2" : spec;

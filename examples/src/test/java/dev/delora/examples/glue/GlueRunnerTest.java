@@ -77,6 +77,17 @@ class GlueRunnerTest {
         }
         assertEquals(run.epochs().get(run.bestEpoch() - 1).test(), run.testAtBest());
 
+        // the adapter names its base as PEFT's AutoPeftModel needs it: the folder it was loaded from
+        for (String folder : List.of("seed-42-adapter", "seed-42-adapter-as-lora")) {
+            String config = Files.readString(out.resolve(folder).resolve("adapter_config.json"));
+            assertEquals(
+                    model.toAbsolutePath().toString(),
+                    com.google.gson.JsonParser.parseString(config)
+                            .getAsJsonObject()
+                            .get("base_model_name_or_path")
+                            .getAsString(),
+                    folder);
+        }
         // the merged export, reloaded as a plain model, gives the best epoch's test accuracy again
         Path exported = out.resolve("seed-42-merged");
         try (Model m = Model.newInstance("reload");
@@ -145,8 +156,10 @@ class GlueRunnerTest {
         GlueRunner.RunResult run = runner.run(
                 new GlueData.Splits(GlueTask.SST2, full.train().subList(0, 64), full.validation(), full.test()), 43);
         String text = log.toString(StandardCharsets.UTF_8);
-        assertEquals(1.3849275708198547, run.epochs().get(0).meanLoss());
-        assertEquals(0.9355321675539017, run.epochs().get(1).meanLoss());
+        // losses to float32 rounding: the fused attention kernel (default since) rounds differently from the eager
+        // operations that runner used; everything downstream (accuracies, pruned ranks) is still exact
+        assertEquals(1.3849275708198547, run.epochs().get(0).meanLoss(), 1e-6);
+        assertEquals(0.9355321675539017, run.epochs().get(1).meanLoss(), 1e-6);
         assertEquals(0.5298165137614679, run.epochs().get(0).validation().get("accuracy"));
         assertEquals(0.5298165137614679, run.epochs().get(1).validation().get("accuracy"));
         assertEquals(1, run.bestEpoch());

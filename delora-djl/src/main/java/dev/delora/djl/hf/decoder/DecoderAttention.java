@@ -6,14 +6,14 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import dev.delora.core.array.ArrayOps;
+import dev.delora.djl.hf.AttentionKernels;
 import dev.delora.djl.hf.HfModule;
 
 /**
  * LlamaAttention / Qwen2Attention ({@code self_attn}): {@code q_proj}, {@code k_proj}, {@code v_proj},
  * {@code o_proj}; rotary embeddings on queries and keys (transformers' {@code apply_rotary_pos_emb}, rotate-half
- * convention), grouped-query attention ({@code repeat_kv}), eager softmax attention with scale
- * {@code 1/sqrt(head_dim)} and an additive mask.
+ * convention), grouped-query attention, softmax attention with scale {@code 1/sqrt(head_dim)} and an additive mask
+ * ({@link AttentionKernels}: fused {@code scaled_dot_product_attention} by default, or eager).
  *
  * <p>Inputs: hidden (B,T,H), additive mask (B,1,T,S), cos (B,T,D), sin (B,T,D)[, past key, past value
  * (B,kvHeads,P,D)] with {@code S = P + T}. Outputs: the projected context (B,T,H) and the keys and values of all
@@ -54,12 +54,8 @@ final class DecoderAttention extends HfModule {
             k = NDArrays.concat(new NDList(in.get(4), k), 2);
             v = NDArrays.concat(new NDList(in.get(5), v), 2);
         }
-        NDArray keys = repeatKv(k, cfg.kvGroups());
-        NDArray values = repeatKv(v, cfg.kvGroups());
-        NDArray scores = ArrayOps.scaled(q.matMul(keys.transpose(0, 1, 3, 2)), (float) (1 / Math.sqrt(hd)))
-                .add(mask);
-        NDArray probs = DecoderBlocks.dropout(scores.softmax(-1), cfg.attentionDropout(), training);
-        NDArray ctx = probs.matMul(values).transpose(0, 2, 1, 3).reshape(b, t, (long) nh * hd);
+        float dropout = training ? cfg.attentionDropout() : 0f;
+        NDArray ctx = AttentionKernels.attend(q, k, v, mask, dropout, (float) (1 / Math.sqrt(hd)));
         NDArray out = DecoderBlocks.call(childBlock("o_proj"), ps, training, params, ctx);
         return new NDList(out, k, v);
     }
@@ -75,17 +71,6 @@ final class DecoderAttention extends HfModule {
         NDArray x2 = x.get(":, :, :, " + half + ":");
         NDArray rotated = NDArrays.concat(new NDList(x2.neg(), x1), -1);
         return x.mul(cos).add(rotated.mul(sin));
-    }
-
-    /** transformers' repeat_kv: (B, kv, S, D) to (B, kv·groups, S, D), each kv head repeated for its group. */
-    private static NDArray repeatKv(NDArray x, int groups) {
-        if (groups == 1) {
-            return x;
-        }
-        Shape s = x.getShape();
-        return x.expandDims(2)
-                .broadcast(s.get(0), s.get(1), groups, s.get(2), s.get(3))
-                .reshape(s.get(0), s.get(1) * groups, s.get(2), s.get(3));
     }
 
     @Override
