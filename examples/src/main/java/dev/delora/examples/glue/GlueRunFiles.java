@@ -1,9 +1,15 @@
 package dev.delora.examples.glue;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import dev.delora.djl.io.AtomicFiles;
+import dev.delora.djl.io.Safetensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,10 +18,40 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** What a GLUE run writes: the per-seed log, {@code summary.json} and {@code results.md} (mean ± std across seeds). */
+/**
+ * What a GLUE run writes: the per-seed log, {@code summary.json}, {@code results.md} (mean ± std across seeds) and,
+ * next to an export, the Java logits that {@code parity/check_java_export.py} compares with transformers'.
+ */
 final class GlueRunFiles {
 
+    /** How many test rows {@code java_logits.safetensors} holds. */
+    static final int CHECK_ROWS = 16;
+
     private GlueRunFiles() {}
+
+    /**
+     * Writes {@code java_logits.safetensors} into an exported folder: {@code logits} [N, num_labels] of the model on
+     * the first {@link #CHECK_ROWS} test rows and their {@code input_ids}, {@code attention_mask},
+     * {@code token_type_ids} [N, T] (int64), the file {@code check_java_export.py} reads.
+     */
+    static void writeJavaLogits(Path dir, NDManager manager, Block block, EncodedExamples test) throws IOException {
+        int n = Math.min(CHECK_ROWS, test.size());
+        if (n == 0) {
+            return;
+        }
+        int[] rows = java.util.stream.IntStream.range(0, n).toArray();
+        try (NDManager m = manager.newSubManager()) {
+            NDList in = test.inputs(m, rows);
+            NDArray logits =
+                    block.forward(new ParameterStore(m, false), in, false).head();
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            tensors.put("logits", logits);
+            tensors.put("input_ids", in.get(0));
+            tensors.put("attention_mask", in.get(1));
+            tensors.put("token_type_ids", in.get(2));
+            Safetensors.write(dir.resolve("java_logits.safetensors"), tensors, Map.of());
+        }
+    }
 
     static void writeRunLog(Path output, GlueRunner.RunResult run) throws IOException {
         StringBuilder sb = new StringBuilder("epoch\tloss\tvalidation\ttest\n");

@@ -337,6 +337,7 @@ public final class GlueRunner {
                     Block merged = peft.mergeAndUnload();
                     Path dir = output.resolve("seed-" + seed + "-merged");
                     HfExport.save(merged, loaded.config(), loaded.tokenizerJson(), dir);
+                    GlueRunFiles.writeJavaLogits(dir, model.getNDManager(), merged, test);
                     out.printf(Locale.ROOT, "merged the best adapter into the model and exported it to %s%n", dir);
                 }
                 best.close();

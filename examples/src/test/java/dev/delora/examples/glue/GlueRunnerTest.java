@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import dev.delora.djl.hf.HfModels;
@@ -116,6 +117,23 @@ class GlueRunnerTest {
                         correct += pred[j] == chunk.get(j).classId() ? 1 : 0;
                     }
                 }
+            }
+            // java_logits.safetensors (for check_java_export.py) holds the merged model's logits on its inputs
+            try (NDManager sub = m.getNDManager().newSubManager()) {
+                Map<String, NDArray> saved =
+                        dev.delora.djl.io.Safetensors.load(sub, exported.resolve("java_logits.safetensors"));
+                NDArray again = loaded.block()
+                        .forward(
+                                new ParameterStore(sub, false),
+                                new NDList(
+                                        saved.get("input_ids"),
+                                        saved.get("attention_mask"),
+                                        saved.get("token_type_ids")),
+                                false)
+                        .head();
+                assertEquals(
+                        GlueRunFiles.CHECK_ROWS, saved.get("logits").getShape().get(0));
+                assertTrue(again.sub(saved.get("logits")).abs().max().getFloat() < 1e-5f);
             }
             double accuracy = correct / (double) test.size();
             // merged and unmerged forwards differ only by float rounding: at most one borderline sentence may flip
