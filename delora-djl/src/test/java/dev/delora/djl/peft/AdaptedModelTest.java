@@ -22,7 +22,6 @@ import dev.delora.core.AdapterConfig;
 import dev.delora.core.delora.DeloraConfig;
 import dev.delora.core.delora.DeloraInit;
 import dev.delora.core.lora.LoraConfig;
-import dev.delora.core.lora.LoraInit;
 import dev.delora.djl.tree.BlockTree;
 import java.util.List;
 import java.util.Map;
@@ -46,15 +45,6 @@ class AdaptedModelTest {
         manager.close();
     }
 
-    private static LoraConfig randomLora(String... targets) {
-        return LoraConfig.builder()
-                .r(2)
-                .loraAlpha(4)
-                .initLoraWeights(LoraInit.RANDOM)
-                .targetModules(targets)
-                .build();
-    }
-
     private static DeloraConfig randomDelora(String... targets) {
         return DeloraConfig.builder()
                 .r(2)
@@ -74,7 +64,7 @@ class AdaptedModelTest {
         NDArray x = manager.randomNormal(new Shape(2, 5, 8));
         NDArray before = TestModels.forward(attention, manager, x);
 
-        AdaptedModel peft = AdaptedModel.inject(attention, randomLora("queryProjection", "valueProjection"));
+        AdaptedModel peft = AdaptedModel.inject(attention, TestModels.randomLora("queryProjection", "valueProjection"));
         assertEquals(
                 List.of("queryProjection", "valueProjection"),
                 List.copyOf(peft.adaptedModules().keySet()));
@@ -99,7 +89,7 @@ class AdaptedModelTest {
         assertTrue(TestModels.maxAbsDiff(before, TestModels.forward(tower, manager, x)) > 1e-4);
 
         SequentialBlock mlp = TestModels.mlp(manager, 5);
-        AdaptedModel seq = AdaptedModel.inject(mlp, randomLora("01Linear"));
+        AdaptedModel seq = AdaptedModel.inject(mlp, TestModels.randomLora("01Linear"));
         assertInstanceOf(AdaptedLinear.class, mlp.getChildren().get(0).getValue());
         assertEquals(List.of("01Linear"), List.copyOf(seq.adaptedModules().keySet()));
         assertEquals(1, peft.adaptedModules().size());
@@ -108,7 +98,7 @@ class AdaptedModelTest {
     @Test
     void mergedForwardEqualsAdaptedAndUnmergeRestoresWeights() {
         for (AdapterConfig config : List.<AdapterConfig>of(
-                randomLora("01Linear", "03Linear"),
+                TestModels.randomLora("01Linear", "03Linear"),
                 randomDelora("01Linear", "03Linear"),
                 DeloraConfig.builder()
                         .r(2)
@@ -198,7 +188,7 @@ class AdaptedModelTest {
         SequentialBlock mlp = TestModels.mlp(manager, 6);
         NDArray x = manager.randomNormal(new Shape(4, 6));
         NDArray base = TestModels.forward(mlp, manager, x);
-        AdaptedModel peft = AdaptedModel.inject(mlp, randomLora("01Linear"));
+        AdaptedModel peft = AdaptedModel.inject(mlp, TestModels.randomLora("01Linear"));
         NDArray first = TestModels.forward(mlp, manager, x);
         peft.addAdapter("second", randomDelora("01Linear", "03Linear"));
         assertEquals("default", peft.activeAdapter());
@@ -206,7 +196,8 @@ class AdaptedModelTest {
                 0f,
                 TestModels.maxAbsDiff(first, TestModels.forward(mlp, manager, x)),
                 "a new adapter is inactive until set");
-        assertThrows(IllegalArgumentException.class, () -> peft.addAdapter("second", randomLora("01Linear")));
+        assertThrows(
+                IllegalArgumentException.class, () -> peft.addAdapter("second", TestModels.randomLora("01Linear")));
 
         peft.setAdapter("second");
         NDArray second = TestModels.forward(mlp, manager, x);
@@ -241,12 +232,13 @@ class AdaptedModelTest {
         List<Block> children = mlp.getChildren().values();
         Map<String, float[]> params = TestModels.snapshot(mlp);
 
-        IllegalArgumentException none =
-                assertThrows(IllegalArgumentException.class, () -> AdaptedModel.inject(mlp, randomLora("query")));
+        IllegalArgumentException none = assertThrows(
+                IllegalArgumentException.class, () -> AdaptedModel.inject(mlp, TestModels.randomLora("query")));
         assertTrue(none.getMessage().contains("[01Linear, 03Linear]"), none.getMessage());
 
         IllegalArgumentException notLinear = assertThrows(
-                IllegalArgumentException.class, () -> AdaptedModel.inject(mlp, randomLora("01Linear", "LambdaBlock")));
+                IllegalArgumentException.class,
+                () -> AdaptedModel.inject(mlp, TestModels.randomLora("01Linear", "LambdaBlock")));
         assertTrue(
                 notLinear.getMessage().contains("LambdaBlock")
                         && notLinear.getMessage().contains("ai.djl.nn."),
@@ -268,10 +260,10 @@ class AdaptedModelTest {
                 BlockTree.parameters(mlp).values().stream().allMatch(p -> p.requiresGradient()),
                 "a failed injection must not freeze anything");
 
-        AdaptedModel.inject(mlp, randomLora("01Linear"));
+        AdaptedModel.inject(mlp, TestModels.randomLora("01Linear"));
         assertThrows(
                 IllegalStateException.class,
-                () -> AdaptedModel.inject(mlp, randomLora("03Linear")),
+                () -> AdaptedModel.inject(mlp, TestModels.randomLora("03Linear")),
                 "injecting into an adapted model must go through addAdapter");
     }
 
@@ -309,11 +301,11 @@ class AdaptedModelTest {
         }
         Holder holder = new Holder();
         holder.initialize(manager, DataType.FLOAT32, new Shape(2, 6));
-        assertThrows(IllegalStateException.class, () -> AdaptedModel.inject(holder, randomLora("special")));
+        assertThrows(IllegalStateException.class, () -> AdaptedModel.inject(holder, TestModels.randomLora("special")));
         assertFalse(holder.getChildren().values().stream().anyMatch(b -> b instanceof AdaptedLinear));
         // the final field cannot be rewired either, and nothing else was swapped meanwhile
-        IllegalStateException e =
-                assertThrows(IllegalStateException.class, () -> AdaptedModel.inject(holder, randomLora("plain")));
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class, () -> AdaptedModel.inject(holder, TestModels.randomLora("plain")));
         assertTrue(e.getMessage().contains("final"), e.getMessage());
         assertNotSame(
                 AdaptedLinear.class, holder.getChildren().get(0).getValue().getClass());

@@ -58,25 +58,6 @@ class MixedBatchTest {
                 .head();
     }
 
-    private static float maxDiff(NDArray a, NDArray b) {
-        assertEquals(a.getShape(), b.getShape());
-        return a.sub(b).abs().max().getFloat();
-    }
-
-    private static void assertClose(NDArray want, NDArray got, double tol, String what) {
-        float d = maxDiff(want, got);
-        assertTrue(d <= tol, what + ": max |diff| " + d + " > " + tol);
-    }
-
-    private static LoraConfig lora(String... targets) {
-        return LoraConfig.builder()
-                .r(2)
-                .loraAlpha(4)
-                .initLoraWeights(LoraInit.RANDOM)
-                .targetModules(targets)
-                .build();
-    }
-
     @Test
     void mixedBatchWorksForEveryMethodAndEqualsTheRowsRunAlone() throws Exception {
         SequentialBlock mlp = TestModels.mlp(manager, 6);
@@ -114,12 +95,15 @@ class MixedBatchTest {
         NDArray x = manager.randomNormal(new Shape(names.size(), 2, 6)); // [rows, seq, in]: rows lead
         NDArray active = forward(mlp, new NDList(x), null);
         // DJL's SequentialBlock does not pass forward parameters on: the names must come through the scope
-        assertEquals(0f, maxDiff(active, forward(mlp, new NDList(x), peft.adapterNames(names))));
+        assertEquals(0f, TestModels.maxAbsDiff(active, forward(mlp, new NDList(x), peft.adapterNames(names))));
         NDArray mixed;
         try (MixedBatchScope scope = peft.useAdapterNames(names)) {
             mixed = forward(mlp, new NDList(x), null);
         }
-        assertEquals(0f, maxDiff(active, forward(mlp, new NDList(x), null)), "closed: the active adapter again");
+        assertEquals(
+                0f,
+                TestModels.maxAbsDiff(active, forward(mlp, new NDList(x), null)),
+                "closed: the active adapter again");
         for (int i = 0; i < names.size(); i++) {
             NDArray xi = x.get(new NDIndex("{}:{}", i, i + 1));
             NDArray alone;
@@ -131,18 +115,19 @@ class MixedBatchTest {
                 peft.setAdapter(names.get(i));
                 alone = forward(mlp, new NDList(xi), null);
             }
-            assertClose(alone, mixed.get(new NDIndex("{}:{}", i, i + 1)), 1e-5, "row " + i + " " + names.get(i));
+            TestModels.assertClose(
+                    alone, mixed.get(new NDIndex("{}:{}", i, i + 1)), 1e-5, "row " + i + " " + names.get(i));
         }
         // the adapters really differ row by row
-        assertTrue(maxDiff(mixed.get(new NDIndex("0:1")), mixed.get(new NDIndex("1:2"))) > 1e-4);
+        assertTrue(TestModels.maxAbsDiff(mixed.get(new NDIndex("0:1")), mixed.get(new NDIndex("1:2"))) > 1e-4);
         // disabled adapters: every row is the base's (PEFT checks the names, then runs the base layer)
         try (DisabledAdapters off = peft.disableAdapters()) {
             NDArray plain = forward(mlp, new NDList(x), null);
             try (MixedBatchScope scope = peft.useAdapterNames(names)) {
-                assertEquals(0f, maxDiff(plain, forward(mlp, new NDList(x), null)));
+                assertEquals(0f, TestModels.maxAbsDiff(plain, forward(mlp, new NDList(x), null)));
             }
             try (MixedBatchScope none = peft.useAdapterNames(Collections.nCopies(names.size(), "__base__"))) {
-                assertEquals(0f, maxDiff(plain, forward(mlp, new NDList(x), null)));
+                assertEquals(0f, TestModels.maxAbsDiff(plain, forward(mlp, new NDList(x), null)));
             }
         }
         peft.setAdapter("lora");
@@ -152,7 +137,7 @@ class MixedBatchTest {
             Thread t = new Thread(() -> other[0] = forward(mlp, new NDList(x), null));
             t.start();
             t.join();
-            assertEquals(0f, maxDiff(active, other[0]));
+            assertEquals(0f, TestModels.maxAbsDiff(active, other[0]));
         }
     }
 
@@ -163,8 +148,8 @@ class MixedBatchTest {
         NDArray mask = golden.get("tiny-llama/attention_mask");
         CausalLm lm = DecoderModels.causalLm(Fixtures.dir("decoders/tiny-llama"), manager)
                 .block();
-        AdaptedModel peft = AdaptedModel.inject(lm, lora("q_proj", "v_proj"), "a");
-        peft.addAdapter("b", lora("q_proj", "up_proj"));
+        AdaptedModel peft = AdaptedModel.inject(lm, TestModels.randomLora("q_proj", "v_proj"), "a");
+        peft.addAdapter("b", TestModels.randomLora("q_proj", "up_proj"));
         List<String> names = List.of("b", "a");
         long[][] alone = new long[names.size()][];
         for (int i = 0; i < names.size(); i++) {

@@ -65,16 +65,6 @@ class MultiAdapterTest {
                 .head();
     }
 
-    private static float maxDiff(NDArray a, NDArray b) {
-        assertEquals(a.getShape(), b.getShape());
-        return a.sub(b).abs().max().getFloat();
-    }
-
-    private static void assertClose(NDArray want, NDArray got, double tol, String what) {
-        float d = maxDiff(want, got);
-        assertTrue(d <= tol, what + ": max |diff| " + d + " > " + tol);
-    }
-
     private record Peft(Block block, AdaptedModel model, Map<String, NDArray> golden, NDList inputs) {}
 
     private Peft loadBoth() throws Exception {
@@ -90,16 +80,17 @@ class MultiAdapterTest {
     void severalActiveAdaptersSumTheirUpdatesAsPeft() throws Exception {
         Peft p = loadBoth();
         AdaptedModel peft = p.model();
-        assertClose(p.golden().get("logits_task1"), forward(p.block(), p.inputs(), null), TOL, "task1");
+        TestModels.assertClose(p.golden().get("logits_task1"), forward(p.block(), p.inputs(), null), TOL, "task1");
         peft.setAdapter("task2");
-        assertClose(p.golden().get("logits_task2"), forward(p.block(), p.inputs(), null), TOL, "task2");
+        TestModels.assertClose(p.golden().get("logits_task2"), forward(p.block(), p.inputs(), null), TOL, "task2");
 
         peft.setAdapters(List.of("task1", "task2"));
         assertEquals(List.of("task1", "task2"), peft.activeAdapters());
         assertEquals("task1", peft.activeAdapter(), "the first of the active adapters");
-        assertTrue(maxDiff(p.golden().get("logits_both"), p.golden().get("logits_task1")) > 1e-2);
+        assertTrue(
+                TestModels.maxAbsDiff(p.golden().get("logits_both"), p.golden().get("logits_task1")) > 1e-2);
         NDArray both = forward(p.block(), p.inputs(), null);
-        assertClose(p.golden().get("logits_both"), both, TOL, "both active");
+        TestModels.assertClose(p.golden().get("logits_both"), both, TOL, "both active");
 
         // merging with no names merges every active adapter (PEFT)
         peft.merge();
@@ -108,11 +99,11 @@ class MultiAdapterTest {
                 peft.adaptedModules()
                         .get("roberta.encoder.layer.0.attention.self.query")
                         .mergedAdapters());
-        assertClose(p.golden().get("logits_both"), forward(p.block(), p.inputs(), null), TOL, "both merged");
+        TestModels.assertClose(p.golden().get("logits_both"), forward(p.block(), p.inputs(), null), TOL, "both merged");
         peft.unmerge("task1");
         peft.setAdapters(List.of("task2", "task1")); // unmerges the rest; the order only changes the summation order
         assertFalse(peft.isMerged());
-        assertClose(both, forward(p.block(), p.inputs(), null), 1e-5, "both, other order");
+        TestModels.assertClose(both, forward(p.block(), p.inputs(), null), 1e-5, "both, other order");
     }
 
     @Test
@@ -122,7 +113,7 @@ class MultiAdapterTest {
         PairList<String, Object> params = peft.adapterNames(MIXED.toArray(String[]::new));
         assertEquals(MIXED, params.get(AdaptedModel.ADAPTER_NAMES));
         NDArray mixed = forward(p.block(), p.inputs(), params);
-        assertClose(p.golden().get("logits_mixed"), mixed, TOL, "mixed batch");
+        TestModels.assertClose(p.golden().get("logits_mixed"), mixed, TOL, "mixed batch");
         assertEquals(List.of("task1"), peft.activeAdapters(), "a mixed batch does not change the active adapters");
 
         // each row alone, with its adapter active (or none), gives the same row
@@ -139,13 +130,13 @@ class MultiAdapterTest {
                 peft.setAdapter(MIXED.get(i));
                 alone = forward(p.block(), one, null);
             }
-            assertClose(alone, mixed.get(row), 1e-5, "row " + i + " (" + MIXED.get(i) + ")");
+            TestModels.assertClose(alone, mixed.get(row), 1e-5, "row " + i + " (" + MIXED.get(i) + ")");
         }
 
         // hand-built parameters (PEFT style) work as well, as a String[] too
         PairList<String, Object> raw = new PairList<>();
         raw.add(AdaptedModel.ADAPTER_NAMES, MIXED.toArray(String[]::new));
-        assertEquals(0f, maxDiff(mixed, forward(p.block(), p.inputs(), raw)));
+        assertEquals(0f, TestModels.maxAbsDiff(mixed, forward(p.block(), p.inputs(), raw)));
     }
 
     @Test
@@ -185,10 +176,10 @@ class MultiAdapterTest {
         SequentialBlock mlp = TestModels.mlp(manager, 6);
         NDArray x = manager.randomNormal(new Shape(4, 6));
         NDArray base = TestModels.forward(mlp, manager, x);
-        AdaptedModel peft = AdaptedModel.inject(mlp, lora("01Linear"), "a");
+        AdaptedModel peft = AdaptedModel.inject(mlp, TestModels.randomLora("01Linear"), "a");
         NDArray a = TestModels.forward(mlp, manager, x);
-        peft.addAdapter("b", lora("01Linear", "03Linear"));
-        peft.addAdapter("c", lora("03Linear"));
+        peft.addAdapter("b", TestModels.randomLora("01Linear", "03Linear"));
+        peft.addAdapter("c", TestModels.randomLora("03Linear"));
         peft.setAdapter("b");
         NDArray b = TestModels.forward(mlp, manager, x);
 
@@ -200,7 +191,7 @@ class MultiAdapterTest {
         assertFalse(params.get("01Linear.weight").requiresGradient());
         // 01Linear feeds a tanh, so only the first layer's updates add up; 03Linear sees the summed first layer
         NDArray ab = TestModels.forward(mlp, manager, x);
-        assertTrue(maxDiff(ab, a) > 1e-4 && maxDiff(ab, b) > 1e-4);
+        assertTrue(TestModels.maxAbsDiff(ab, a) > 1e-4 && TestModels.maxAbsDiff(ab, b) > 1e-4);
         // the trainer builds one method's groups and extras: two active adapters are refused, not half-trained
         IllegalStateException two = assertThrows(
                 IllegalStateException.class,
@@ -215,10 +206,10 @@ class MultiAdapterTest {
         // deleting one active adapter leaves the other active alone
         peft.deleteAdapter("a");
         assertEquals(List.of("b"), peft.activeAdapters());
-        assertEquals(0f, maxDiff(b, TestModels.forward(mlp, manager, x)));
+        assertEquals(0f, TestModels.maxAbsDiff(b, TestModels.forward(mlp, manager, x)));
         peft.setInferenceMode(true);
         assertFalse(params.get("03Linear.lora_B.b.weight").requiresGradient());
-        assertTrue(maxDiff(base, b) > 1e-4);
+        assertTrue(TestModels.maxAbsDiff(base, b) > 1e-4);
     }
 
     @Test
@@ -238,8 +229,9 @@ class MultiAdapterTest {
                         .block(),
                 p.inputs(),
                 null);
-        assertEquals(0f, maxDiff(plain, forward(block, p.inputs(), null)), "bit-identical to the base model");
-        assertClose(p.golden().get("logits_base"), plain, TOL, "PEFT's base logits");
+        assertEquals(
+                0f, TestModels.maxAbsDiff(plain, forward(block, p.inputs(), null)), "bit-identical to the base model");
+        TestModels.assertClose(p.golden().get("logits_base"), plain, TOL, "PEFT's base logits");
 
         IllegalStateException none = assertThrows(IllegalStateException.class, peft::activeAdapter);
         assertTrue(none.getMessage().contains("no adapter"), none.getMessage());
@@ -250,7 +242,7 @@ class MultiAdapterTest {
         assertTrue(BlockTree.parameters(block).values().stream().noneMatch(ai.djl.nn.Parameter::requiresGradient));
         assertEquals(
                 0f,
-                maxDiff(
+                TestModels.maxAbsDiff(
                         plain,
                         forward(
                                 block,
@@ -261,8 +253,8 @@ class MultiAdapterTest {
         // the handle still works: load again, and unload gives the plain block back
         PeftAdapters.load(peft, Fixtures.dir("multi/task2"), "task2");
         peft.setAdapter("task2");
-        assertClose(p.golden().get("logits_task2"), forward(block, p.inputs(), null), TOL, "reloaded");
-        assertEquals(0f, maxDiff(plain, forward(peft.unload(), p.inputs(), null)));
+        TestModels.assertClose(p.golden().get("logits_task2"), forward(block, p.inputs(), null), TOL, "reloaded");
+        assertEquals(0f, TestModels.maxAbsDiff(plain, forward(peft.unload(), p.inputs(), null)));
     }
 
     @Test
@@ -280,8 +272,8 @@ class MultiAdapterTest {
                         .targetModules("01Linear")
                         .build()),
                 "dora");
-        peft.addAdapter("a", lora("01Linear", "03Linear"));
-        peft.addAdapter("b", lora("01Linear"));
+        peft.addAdapter("a", TestModels.randomLora("01Linear", "03Linear"));
+        peft.addAdapter("b", TestModels.randomLora("01Linear"));
         peft.setAdapter("a");
         NDArray onlyA = TestModels.forward(mlp, manager, x);
         peft.setAdapter("b");
@@ -291,7 +283,7 @@ class MultiAdapterTest {
         peft.merge("a", "b");
         peft.unmerge("a");
         assertEquals(List.of("b"), peft.adaptedModules().get("01Linear").mergedAdapters());
-        assertClose(onlyB, TestModels.forward(mlp, manager, x), 1e-5, "b still merged");
+        TestModels.assertClose(onlyB, TestModels.forward(mlp, manager, x), 1e-5, "b still merged");
         IllegalStateException notMerged = assertThrows(IllegalStateException.class, () -> peft.unmerge("a", "b"));
         assertTrue(notMerged.getMessage().contains("'a' is not merged"), notMerged.getMessage());
         assertEquals(List.of("b"), peft.adaptedModules().get("01Linear").mergedAdapters(), "nothing unmerged");
@@ -303,18 +295,9 @@ class MultiAdapterTest {
         peft.merge("dora", "a");
         peft.unmerge("dora");
         assertEquals(List.of("a"), peft.adaptedModules().get("01Linear").mergedAdapters());
-        assertClose(onlyA, TestModels.forward(mlp, manager, x), 1e-5, "a still merged after dora left");
+        TestModels.assertClose(onlyA, TestModels.forward(mlp, manager, x), 1e-5, "a still merged after dora left");
         assertThrows(IllegalArgumentException.class, () -> peft.unmerge("nope"));
         peft.unmerge();
         assertArrayEquals(w0, first.getParameters().get("weight").getArray().toFloatArray(), 1e-5f);
-    }
-
-    private static LoraConfig lora(String... targets) {
-        return LoraConfig.builder()
-                .r(2)
-                .loraAlpha(4)
-                .initLoraWeights(LoraInit.RANDOM)
-                .targetModules(targets)
-                .build();
     }
 }

@@ -1,5 +1,8 @@
 package dev.delora.djl.peft;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -13,6 +16,8 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.delora.core.lora.LoraConfig;
+import dev.delora.core.lora.LoraInit;
 import dev.delora.djl.tree.BlockTree;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -95,7 +100,25 @@ public final class TestModels {
         return out;
     }
 
+    /** Max |a − b| of two arrays of the same shape (a shape mismatch fails instead of broadcasting). */
     public static float maxAbsDiff(NDArray a, NDArray b) {
+        assertEquals(a.getShape(), b.getShape());
         return a.sub(b).abs().max().getFloat();
+    }
+
+    /** Fails unless max |want − got| ≤ tol, naming {@code what} and the difference. */
+    public static void assertClose(NDArray want, NDArray got, double tol, String what) {
+        float d = maxAbsDiff(want, got);
+        assertTrue(d <= tol, what + ": max |diff| " + d + " > " + tol);
+    }
+
+    /** A LoRA config (r = 2, α = 4) whose B is random too, so that a fresh adapter already changes the output. */
+    public static LoraConfig randomLora(String... targets) {
+        return LoraConfig.builder()
+                .r(2)
+                .loraAlpha(4)
+                .initLoraWeights(LoraInit.RANDOM)
+                .targetModules(targets)
+                .build();
     }
 }
