@@ -6,7 +6,9 @@ EXPORT_DIR is either
   * a PEFT adapter folder (adapter_config.json + adapter_model.safetensors), loaded onto BASE_DIR with
     PeftModel.from_pretrained, or
   * a merged Hugging Face folder (config.json + model.safetensors), loaded with
-    AutoModelForSequenceClassification.from_pretrained; its tensor names/shapes must equal BASE_DIR's.
+    AutoModelForSequenceClassification.from_pretrained; its tensor names/shapes must equal BASE_DIR's (for a bare
+    base such as a BertModel folder: its tensors under the base-model prefix, plus the head and a pooler the base
+    lacks).
 
 Causal LMs (CAUSAL_LM): a merged folder whose config.json `architectures` end in `ForCausalLM` loads with
 AutoModelForCausalLM (eager attention), an adapter folder with `"task_type": "CAUSAL_LM"` loads onto an
@@ -66,12 +68,29 @@ def is_causal_config(config_path):
     return any(str(a).endswith("ForCausalLM") for a in archs)
 
 
+def base_model_prefix(export_dir):
+    """transformers' base_model_prefix of the export's model type (bert, roberta, model), or None."""
+    from transformers import AutoConfig
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING
+
+    try:
+        return MODEL_MAPPING[type(AutoConfig.from_pretrained(export_dir))].base_model_prefix
+    except (KeyError, OSError, ValueError):
+        return None
+
+
 def load_merged(export_dir, base_dir, auto_class=AutoModelForSequenceClassification):
     st = os.path.join(export_dir, "model.safetensors")
     if not os.path.exists(os.path.join(export_dir, "config.json")) or not os.path.exists(st):
         fail(f"{export_dir}: expected adapter_config.json (adapter) or config.json + model.safetensors (merged)")
     if base_dir:
         want, got = shapes(os.path.join(base_dir, "model.safetensors")), shapes(st)
+        prefix = base_model_prefix(export_dir)
+        if prefix and not any(k.startswith(prefix + ".") for k in want):
+            # a bare base (BertModel) under a task model (BertForSequenceClassification): compare the base part;
+            # the task model's head (and a pooler the bare checkpoint lacks) are the export's own
+            got = {k[len(prefix) + 1:]: v for k, v in got.items() if k.startswith(prefix + ".")}
+            got = {k: v for k, v in got.items() if k in want or not k.startswith("pooler.")}
         missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
         bad = sorted(k for k in set(want) & set(got) if want[k] != got[k])
         if missing or extra or bad:

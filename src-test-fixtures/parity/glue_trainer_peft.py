@@ -11,7 +11,8 @@ Writes no fixture. It runs what examples' GlueRunner runs, with the library doin
   AdamW (torch, betas 0.9/0.999, eps 1e-8; no decay on biases and LayerNorm), linear decay after a linear warmup of
   warmup_ratio * total_steps steps (a float, as LinearWarmupDecay.ofRatio; `--trainer-warmup` uses Trainer's own
   ceil), no clipping unless --max-grad-norm, DeLoRA's lambda in its own group at --lambda-lr (with weight decay);
-- adapter: PEFT `LoraConfig` / `DeloraConfig`, task_type SEQ_CLS (the new `classifier` head in `modules_to_save`).
+- adapter: PEFT `LoraConfig` / `DeloraConfig`, task_type SEQ_CLS (the new `classifier` head in `modules_to_save`, and,
+  as the Java runner, every other module the checkpoint lacked: the exported MiniLM's `bert.pooler.dense`).
   DeLoRA: PEFT has no frozen-copy ("paper") init, the Java preset's; this script uses PEFT's init_weights=True (B = 0),
   the Java ZERO_B init, so run the Java side with `--adapter-field init_weights=true`;
 - batch order: `--batch-order java` (default) feeds the rows in exactly the Java runner's order: java.util.Random(seed)
@@ -472,8 +473,15 @@ def main():
     # model (seeded as the Java run seeds its engine: head and adapter init)
     set_seed(args.seed)
     tok = AutoTokenizer.from_pretrained(args.model)
-    model = AutoModelForSequenceClassification.from_pretrained(args.model, num_labels=num_labels)
+    model, info = AutoModelForSequenceClassification.from_pretrained(
+        args.model, num_labels=num_labels, output_loading_info=True)
+    # as the Java runner: modules the checkpoint had no values for (the exported MiniLM's pooler), other than the
+    # head PEFT adds for SEQ_CLS, are trained and saved with the adapter
+    new_modules = sorted({k.rsplit(".", 1)[0] for k in info["missing_keys"]
+                          if k.split(".", 1)[0] not in ("classifier", "score")})
     cfg_kwargs = dict(task_type="SEQ_CLS", target_modules=hp["targets"], **hp["adapter_fields"])
+    if new_modules:
+        cfg_kwargs["modules_to_save"] = ["classifier"] + new_modules
     config = DeloraConfig(**cfg_kwargs) if args.method == "delora" else LoraConfig(**cfg_kwargs)
     model = get_peft_model(model, config)
     trainable, total = model.get_nb_trainable_parameters()

@@ -17,6 +17,21 @@ Writes into fixtures/weighted/ (reads fixtures/peft/base and the inputs of fixtu
                     for the combined ones, each adapted module's dense update delta.<name>.<module path>
                     (scaling * B @ A, what the SVD's arbitrary signs cannot change)
 
+Then, on the same model (after everything above is written, so those files stay byte-identical), PEFT's pruning
+combinations (merge_utils: ties, magnitude_prune and their _svd forms; deterministic):
+
+* d/                a fourth source adapter: r=4, alpha=4, query,value, random lora_B
+* golden_ties.safetensors  for each combination in TIES below: logits_<name>, delta.<name>.<module> and the
+                    combined factors A.<name>.<module>, B.<name>.<module> (lora_A/lora_B; for the _svd forms their
+                    signs are arbitrary, only their shapes and the deltas are compared)
+  ties_ab, ties_ab_d1, magnitude_prune_ab      [a, b], [0.7, -0.4], density 0.5 (ties_ab_d1: 1.0), "total"
+  ties_abd, ties_abd_freq                      [a, b, d], [0.7, -0.4, 0.5], density 0.5, "total" / "frequency"
+  ties_svd_ac, ties_svd_ac_d1, magnitude_prune_svd_ac   [a, c], [0.7, -0.4], density 0.5 (ties_svd_ac_d1: 1.0)
+  ties_svd_abc_freq                            [a, b, c], [0.7, -0.4, 0.5], density 0.5, "frequency", svd_rank=3
+The script asserts what the Java DARE tests rely on: at density 1 (no pruning) PEFT's dare_linear equals linear,
+dare_ties equals ties, dare_linear_svd equals svd and dare_ties_svd equals ties_svd, all exactly; and that every
+magnitude top-k it uses has a clear gap between the k-th and (k+1)-th magnitude (> 2e-6 of the largest, ten times the float32 rounding of a ΔW: rounding cannot change it).
+
 Each combined folder is reloaded with PeftModel.from_pretrained and must reproduce its logits exactly.
 
 `weighted_adapters.py --check DIR` writes nothing: it loads the folders that WeightedAdaptersTest#exportForPeft wrote
@@ -120,6 +135,111 @@ def main():
     for name in COMBINED:
         with open(os.path.join(OUT, name, "adapter_config.json")) as f:
             print(name, f.read().replace("\n", " ")[:400])
+    pruning_goldens(model, ids, mask)
+
+
+W3 = [0.7, -0.4, 0.5]
+TIES = {
+    "ties_ab": (["a", "b"], WEIGHTS, dict(combination_type="ties", density=0.5)),
+    "ties_ab_d1": (["a", "b"], WEIGHTS, dict(combination_type="ties", density=1.0)),
+    "magnitude_prune_ab": (["a", "b"], WEIGHTS, dict(combination_type="magnitude_prune", density=0.5)),
+    "ties_abd": (["a", "b", "d"], W3, dict(combination_type="ties", density=0.5)),
+    "ties_abd_freq": (["a", "b", "d"], W3,
+                      dict(combination_type="ties", density=0.5, majority_sign_method="frequency")),
+    "ties_svd_ac": (["a", "c"], WEIGHTS, dict(combination_type="ties_svd", density=0.5)),
+    "ties_svd_ac_d1": (["a", "c"], WEIGHTS, dict(combination_type="ties_svd", density=1.0)),
+    "magnitude_prune_svd_ac": (["a", "c"], WEIGHTS, dict(combination_type="magnitude_prune_svd", density=0.5)),
+    "ties_svd_abc_freq": (["a", "b", "c"], W3, dict(combination_type="ties_svd", density=0.5,
+                                                    majority_sign_method="frequency", svd_rank=3)),
+}
+# density 1 prunes nothing: these must equal the named combination exactly (what the Java DARE tests rely on)
+SAME_AT_DENSITY_1 = {
+    "dare_linear_ab_d1": (["a", "b"], WEIGHTS, dict(combination_type="dare_linear", density=1.0), "linear_ab"),
+    "dare_ties_ab_d1": (["a", "b"], WEIGHTS, dict(combination_type="dare_ties", density=1.0), "ties_ab_d1"),
+    "magnitude_prune_ab_d1": (["a", "b"], WEIGHTS, dict(combination_type="magnitude_prune", density=1.0),
+                              "linear_ab"),
+    "dare_linear_svd_ac_d1": (["a", "c"], WEIGHTS, dict(combination_type="dare_linear_svd", density=1.0),
+                              "svd_ac"),
+    "dare_ties_svd_ac_d1": (["a", "c"], WEIGHTS, dict(combination_type="dare_ties_svd", density=1.0),
+                            "ties_svd_ac_d1"),
+}
+
+
+def factors(model, name):
+    out = {}
+    for path, m in model.base_model.model.named_modules():
+        if hasattr(m, "lora_A") and name in m.lora_A:
+            out[f"A.{name}.{path}"] = m.lora_A[name].weight.detach().clone()
+            out[f"B.{name}.{path}"] = m.lora_B[name].weight.detach().clone()
+    return out
+
+
+def topk_gap(t, density):
+    """Relative gap between the k-th and (k+1)-th largest magnitude of magnitude_based_pruning's top-k."""
+    k = int(density * t.numel())
+    mags = t.abs().reshape(-1).double().sort(descending=True).values
+    return ((mags[k - 1] - mags[k]) / mags[0]).item()
+
+
+def check_margins(model):
+    """Every top-k of the TIES cases has a clear gap, and no "total" sign sum is near zero."""
+    gaps, sums = [], []
+    for path, m in model.base_model.model.named_modules():
+        if not hasattr(m, "lora_A"):
+            continue
+        for adapters, _, kw in TIES.values():
+            if kw["density"] >= 1:
+                continue
+            present = [a for a in adapters if a in m.lora_A]
+            if not present:
+                continue
+            if kw["combination_type"].endswith("svd"):
+                groups = [[m.get_delta_weight(a).detach() for a in present]]
+            else:
+                groups = [[m.lora_A[a].weight.detach() for a in present],
+                          [m.lora_B[a].weight.detach() for a in present]]
+            for tensors in groups:
+                gaps += [topk_gap(t, kw["density"]) for t in tensors]
+                pruned = torch.stack([t * (t.abs() >= t.abs().reshape(-1).sort(descending=True).values[
+                    int(kw["density"] * t.numel()) - 1]) for t in tensors])
+                s = pruned.sum(0).abs()
+                sums.append((s[s > 0].min() / s.max()).item() if (s > 0).any() else 1.0)
+    print(f"smallest relative top-k gap {min(gaps):.3g}, smallest relative |sign sum| {min(sums):.3g}")
+    assert min(gaps) > 2e-6 and min(sums) > 2e-6  # float32 rounding of a rank-4 ΔW: ~2e-7 of its max
+
+
+def pruning_goldens(model, ids, mask):
+    model.add_adapter("d", LoraConfig(r=4, lora_alpha=4, target_modules=["query", "value"]))
+    randomise_b(model, "d")
+    model.set_adapter("d")
+    model.save_pretrained(OUT, selected_adapters=["d"])
+    for card in (os.path.join(OUT, "d", "README.md"), os.path.join(OUT, "README.md")):
+        if os.path.exists(card):
+            os.remove(card)
+    reloaded = PeftModel.from_pretrained(load_base(), os.path.join(OUT, "d")).eval()
+    golden = {"logits_d": logits_of(model, ids, mask)}
+    torch.testing.assert_close(logits_of(reloaded, ids, mask), golden["logits_d"], atol=0, rtol=0)
+    check_margins(model)
+    for name, (adapters, weights, kw) in TIES.items():
+        model.add_weighted_adapter(adapters, weights, name, **kw)
+        golden.update(deltas(model, name))
+        golden.update(factors(model, name))
+        model.set_adapter(name)
+        golden[f"logits_{name}"] = logits_of(model, ids, mask)
+    for name, (adapters, weights, kw, same) in SAME_AT_DENSITY_1.items():
+        model.add_weighted_adapter(adapters, weights, name, **kw)
+        for path, m in model.base_model.model.named_modules():
+            if hasattr(m, "lora_A") and name in m.lora_A:
+                assert torch.equal(m.get_delta_weight(name), m.get_delta_weight(same)), (name, path)
+    base_logits = logits_of(load_base(), ids, mask)
+    for name in TIES:
+        assert (golden[f"logits_{name}"] - base_logits).abs().max().item() > 1e-2, name
+    for a, b in [("ties_abd", "ties_abd_freq"), ("ties_ab", "ties_ab_d1"), ("ties_ab", "magnitude_prune_ab")]:
+        assert any(not torch.equal(golden[k], golden[k.replace(a, b, 1)])
+                   for k in golden if k.startswith(f"delta.{a}.")), (a, b)
+    golden = {k: v.to(torch.float32).contiguous() for k, v in golden.items()}
+    save_file(golden, os.path.join(OUT, "golden_ties.safetensors"), metadata={"format": "pt"})
+    print("golden_ties:", len(golden), "tensors")
 
 
 def check(root):

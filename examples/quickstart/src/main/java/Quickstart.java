@@ -25,9 +25,11 @@ public class Quickstart {
                             .deloraLambda(12)
                             .init(DeloraInit.PAPER)
                             .targetModules("query", "value")
-                            .modulesToSave("classifier")
+                            // the head, and the pooler the checkpoint lacks (miniLm.report().newModules()):
+                            // trained and saved with the adapter, which PEFT can then reproduce on the base
+                            .modulesToSave("classifier", "bert.pooler.dense")
                             .build());
-            peft.printTrainableParameters(); // trainable params: 74,510 || all params: 22,787,726 || trainable%: 0.3270
+            peft.printTrainableParameters(); // trainable params: 222,350 || all params: 22,787,726 || ...
 
             // the trainer builds DeLoRA's parameter groups (λ at its own rate) from the adapter's config
             TrainerSettings settings = TrainerSettings.builder()

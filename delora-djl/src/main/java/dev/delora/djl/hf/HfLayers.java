@@ -13,6 +13,7 @@ import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.delora.core.array.ArrayOps;
+import java.util.List;
 
 /**
  * The building blocks of Hugging Face BERT / RoBERTa, one class per transformers module, each registering its
@@ -33,6 +34,14 @@ final class HfLayers {
 
     static NDArray dropout(NDArray x, float p, boolean training) {
         return ArrayOps.dropout(x, p, training);
+    }
+
+    /**
+     * The first token (B,1,H) of (B,S,H), copied: a strided view gave GEMM results that differed in the last bits
+     * between two instances of one model (bit-identity tests), and {@code duplicate()} would cut it from autograd.
+     */
+    static NDArray firstToken(NDArray h) {
+        return ArrayOps.scaled(h.get(":, :1, :"), 1f);
     }
 
     static NDArray act(String name, NDArray x) {
@@ -166,7 +175,11 @@ final class HfLayers {
             long s = h.getShape().get(1);
             int nh = cfg.numAttentionHeads();
             int hd = cfg.headSize();
-            NDArray q = heads(call(query, ps, training, params, h), b, s, nh, hd);
+            // the classifier's last layer: the first token's query only (FirstTokenOnly), keys and values of all
+            boolean first = FirstTokenOnly.requested(params);
+            NDArray q = first
+                    ? heads(call(query, ps, training, params, firstToken(h)), b, 1, nh, hd)
+                    : heads(call(query, ps, training, params, h), b, s, nh, hd);
             NDArray k = heads(call(key, ps, training, params, h), b, s, nh, hd);
             NDArray v = heads(call(value, ps, training, params, h), b, s, nh, hd);
             float dropout = training ? cfg.attentionProbsDropoutProb() : 0f;
@@ -224,7 +237,8 @@ final class HfLayers {
         protected NDList forwardInternal(
                 ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
             NDArray ctx = childBlock("self").forward(ps, in, training, params).head();
-            return childBlock("output").forward(ps, new NDList(ctx, in.get(0)), training, params);
+            NDArray residual = FirstTokenOnly.requested(params) ? firstToken(in.get(0)) : in.get(0);
+            return childBlock("output").forward(ps, new NDList(ctx, residual), training, params);
         }
 
         @Override
@@ -299,7 +313,11 @@ final class HfLayers {
             NDArray input = in.get(0);
             NDManager owner = input.getManager();
             NDArray h = input;
-            for (Block layer : childBlock("layer").getChildren().values()) {
+            List<Block> layers = childBlock("layer").getChildren().values();
+            PairList<String, Object> early = FirstTokenOnly.without(params); // the request is the last layer's
+            for (int i = 0; i < layers.size(); i++) {
+                Block layer = layers.get(i);
+                PairList<String, Object> layerParams = i == layers.size() - 1 ? params : early;
                 // DJL frees an array when its manager closes, so without this every intermediate of every layer
                 // (scores, softmax, dropout masks, GELU input, residual sums) would live until the step ends.
                 // A manager per layer frees them as soon as the layer returns; closing a Java handle only drops a
@@ -307,7 +325,7 @@ final class HfLayers {
                 NDArray out;
                 try (NDManager layerManager = owner.newSubManager()) {
                     h.tempAttach(layerManager);
-                    out = layer.forward(ps, new NDList(h, in.get(1)), training, params)
+                    out = layer.forward(ps, new NDList(h, in.get(1)), training, layerParams)
                             .head();
                     out.attach(owner);
                 }

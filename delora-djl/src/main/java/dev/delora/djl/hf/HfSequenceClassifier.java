@@ -92,7 +92,8 @@ public final class HfSequenceClassifier extends HfModule implements PeftTaskMode
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList in, boolean training, PairList<String, Object> params) {
-        NDList base = childBlock(config.modelType()).forward(ps, in, training, params);
+        // the head reads the first token only, so the encoder's last layer computes no other (FirstTokenOnly)
+        NDList base = childBlock(config.modelType()).forward(ps, in, training, FirstTokenOnly.with(params));
         Block head = childBlock("classifier");
         if ("bert".equals(config.modelType())) {
             NDArray pooled = HfLayers.dropout(base.get(1), config.headDropout(), training);

@@ -64,6 +64,20 @@ public final class HfWeights {
         }
 
         /**
+         * Returns the modules whose parameters the checkpoint did not hold (the paths of {@link #missingKeys} without
+         * their last segment), e.g. {@code [bert.pooler.dense, classifier]}. Their values exist only in this model,
+         * so an adapter trained on it must train and save them ({@code modules_to_save}) to be reproducible.
+         *
+         * @return module paths in first-seen order
+         */
+        public List<String> newModules() {
+            return missingKeys.stream()
+                    .map(k -> k.substring(0, Math.max(0, k.lastIndexOf('.'))))
+                    .distinct()
+                    .toList();
+        }
+
+        /**
          * Returns the messages transformers would log for this load (empty when everything matched).
          *
          * @return one message per problem kind

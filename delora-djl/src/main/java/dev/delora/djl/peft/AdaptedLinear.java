@@ -50,6 +50,8 @@ public final class AdaptedLinear extends Linear {
     // snapshot without locking.
     private volatile Map<String, LinearAdapter> adapters = Map.of();
     private volatile List<String> active = List.of();
+    // the active adapters as the model set them, names this module lacks included (PEFT's layer active_adapters)
+    private volatile List<String> activeNames = List.of();
     private volatile List<String> merged = List.of();
     private volatile boolean disabled;
     // the owning model's per-thread mixed-batch names (AdaptedModel#useAdapterNames), or null
@@ -158,6 +160,7 @@ public final class AdaptedLinear extends Linear {
             next.remove(name);
             adapters = Collections.unmodifiableMap(next);
             active = active.stream().filter(n -> !n.equals(name)).toList();
+            activeNames = activeNames.stream().filter(n -> !n.equals(name)).toList();
             // removed while merged (merge-and-unload): the weight keeps the update, the kept factors go
             merged = merged.stream().filter(n -> !n.equals(name)).toList();
             WeightUpdate kept = mergedUpdates.remove(name);
@@ -174,7 +177,18 @@ public final class AdaptedLinear extends Linear {
     /** Activates the named adapters this module has, in the given order (their updates are summed in it). */
     void setActive(List<String> names) {
         Map<String, LinearAdapter> snapshot = adapters;
+        activeNames = List.copyOf(names);
         active = names.stream().filter(snapshot::containsKey).toList();
+    }
+
+    /** The active adapters as last set ({@link #setActive}), also those this module lacks (PEFT's layer list). */
+    List<String> activeNames() {
+        return activeNames;
+    }
+
+    /** Tells whether the adapters are switched off ({@link AdaptedModel#disableAdapters()}). */
+    boolean isDisabled() {
+        return disabled;
     }
 
     void bindRowNames(ThreadLocal<List<String>> names) {

@@ -67,6 +67,7 @@ final class AdapterState {
                 wrapper.addAdapter(name, created.get(path));
                 wrapper.setDisabled(disabled);
                 wrapper.bindRowNames(scopedRowNames);
+                wrapper.setActive(active); // a new module knows the model's active list too (PEFT's layer status)
                 modules.putIfAbsent(path, wrapper);
             });
         } catch (RuntimeException ex) {

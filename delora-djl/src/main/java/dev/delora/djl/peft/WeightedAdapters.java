@@ -1,32 +1,22 @@
 package dev.delora.djl.peft;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import dev.delora.core.array.GradMode;
-import dev.delora.core.linalg.RandomizedSvd;
 import dev.delora.core.lora.LoraAdapter;
 import dev.delora.core.lora.LoraConfig;
-import dev.delora.core.lora.LoraInit;
-import dev.delora.core.target.ModuleMatcher;
-import dev.delora.core.target.TargetSpec;
 import dev.delora.djl.tree.TargetModules;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import java.util.Random;
 
 /**
  * PEFT's {@code add_weighted_adapter} for LoRA-family adapters: a new LoRA adapter that combines existing ones with
@@ -40,79 +30,273 @@ import java.util.Set;
  *   <li>{@code cat}: {@code A = [w_1 s_1 A_1; w_2 s_2 A_2; …]}, {@code B = [B_1, B_2, …]}, zero-padded to the sum of
  *       the adapters' ranks: exactly {@code Σ w_i ΔW_i};
  *   <li>{@code svd}: the rank-{@code svd_rank} truncated SVD {@code U S Vh} of {@code Σ w_i ΔW_i} (float64),
- *       {@code B = U·diag(S)}, {@code A = Vh}, optionally clamped to the {@code svd_clamp} quantile of their entries.
+ *       {@code B = U·diag(S)}, {@code A = Vh}, optionally clamped to the {@code svd_clamp} quantile of their entries;
+ *   <li>{@code ties}, {@code dare_linear}, {@code dare_ties}, {@code magnitude_prune} (equal ranks needed): PEFT's
+ *       {@code merge_utils} on the A factors and, separately, on the B factors, the task tensors {@code A_i} weighted
+ *       by {@code sign(w_i s_i)·√|w_i s_i|} and {@code B_i} by {@code √|w_i s_i|}. Each task tensor is pruned to
+ *       {@code density}: {@code magnitude_prune} and {@code ties} keep its {@code int(density·n)} entries of largest
+ *       magnitude, {@code dare_*} keep each entry with probability {@code density} and divide it by {@code density};
+ *       the {@code *ties} forms then elect a sign per entry (that of the sum of the pruned, unweighted tasks for
+ *       {@code majority_sign_method} {@code "total"}, of the sum of their signs for {@code "frequency"}; + on a tie)
+ *       and average the weighted entries of that sign, the others sum the weighted pruned tasks;
+ *   <li>{@code ties_svd}, {@code dare_linear_svd}, {@code dare_ties_svd}, {@code magnitude_prune_svd}: the same merge
+ *       of the dense updates {@code ΔW_i = s_i B_i A_i} (float32, as PEFT) with weights {@code w_i}, then the
+ *       {@code svd} truncation of the result, which has full rank: exact when {@code min(out, in) ≤ r + 64}, else a
+ *       randomized SVD with 64 extra columns and 4 power iterations (PEFT: a full LAPACK SVD).
  * </ul>
  *
- * The new adapter's config is the first adapter's (its LoRA form's, for other methods) with {@code r} =
+ * A {@code density} ≥ 1 prunes nothing (so {@code dare_linear} at 1 is {@code linear} and {@code dare_ties} at 1 is
+ * {@code ties}). DARE's masks cannot be torch's ({@code torch.bernoulli}): they come from {@code java.util.Random}
+ * seeded by {@link Options#seed()}, drawn in a fixed order (modules in model order; per module the adapters' A
+ * factors, then their B factors, or their ΔW for the svd forms; entries row-major), so a seed reproduces the adapter
+ * on any engine. The new adapter's config is the first adapter's (its LoRA form's, for other methods) with {@code r} =
  * {@code lora_alpha} = the new rank, no rank/alpha patterns and the union of the adapters' {@code target_modules}
  * (names: the union of the lists; regexes: {@code (re1)|(re2)}); the adapter is added inactive. As in PEFT the
  * first adapter's {@code use_rslora} is kept, so with rsLoRA the new adapter's scaling is {@code r/√r = √r}, not 1
- * (PEFT computes the same). With one adapter the
- * combination is always {@code linear}, as in PEFT. Differences from PEFT: an existing {@code newName} is an error
- * (PEFT silently does nothing), and {@code modules_to_save} shared by several adapters are allowed (delora4j trains
- * them in place, so there is one head, not one copy per adapter to choose between).
+ * (PEFT computes the same). With one adapter the combination is always {@code linear}, as in PEFT. Differences from
+ * PEFT: an existing {@code newName} is an error (PEFT silently does nothing); {@code modules_to_save} shared by
+ * several adapters are allowed (delora4j trains them in place, so there is one head, not one copy per adapter to
+ * choose between); a missing {@code density} for a pruning form, a {@code density} outside [0, 1] (PEFT treats more
+ * than 1 as 1) and {@code density} 0 for DARE (PEFT divides by it: NaN) are errors.
  */
 public final class WeightedAdapters {
 
     /** How the adapters are combined (PEFT's {@code combination_type}). */
     public enum Combination {
         /** Weighted sums of the A and of the B factors (PEFT's {@code "linear"}). */
-        LINEAR,
+        LINEAR(TaskArithmetic.Merge.LINEAR, false),
         /** Concatenated, weighted factors (PEFT's {@code "cat"}): the exact weighted sum of the updates. */
-        CAT,
+        CAT(null, false),
         /** Truncated SVD of the weighted sum of the updates (PEFT's {@code "svd"}, its default). */
-        SVD;
+        SVD(TaskArithmetic.Merge.LINEAR, true),
+        /** TIES merge of the A and of the B factors: magnitude pruning, sign election, disjoint mean. */
+        TIES(TaskArithmetic.Merge.TIES, false),
+        /** TIES merge of the dense updates, then the truncated SVD. */
+        TIES_SVD(TaskArithmetic.Merge.TIES, true),
+        /** DARE (random pruning, rescaled by 1/density) then weighted sums of the A and of the B factors. */
+        DARE_LINEAR(TaskArithmetic.Merge.DARE_LINEAR, false),
+        /** DARE, sign election and disjoint mean of the A and of the B factors. */
+        DARE_TIES(TaskArithmetic.Merge.DARE_TIES, false),
+        /** DARE then the weighted sum of the dense updates, then the truncated SVD. */
+        DARE_LINEAR_SVD(TaskArithmetic.Merge.DARE_LINEAR, true),
+        /** DARE, sign election and disjoint mean of the dense updates, then the truncated SVD. */
+        DARE_TIES_SVD(TaskArithmetic.Merge.DARE_TIES, true),
+        /** Magnitude pruning then weighted sums of the A and of the B factors. */
+        MAGNITUDE_PRUNE(TaskArithmetic.Merge.MAGNITUDE_PRUNE, false),
+        /** Magnitude pruning then the weighted sum of the dense updates, then the truncated SVD. */
+        MAGNITUDE_PRUNE_SVD(TaskArithmetic.Merge.MAGNITUDE_PRUNE, true);
+
+        private final TaskArithmetic.Merge merge;
+        private final boolean svd;
+
+        Combination(TaskArithmetic.Merge merge, boolean svd) {
+            this.merge = merge;
+            this.svd = svd;
+        }
 
         /**
-         * Parses PEFT's name ({@code "linear"}, {@code "cat"}, {@code "svd"}).
+         * Parses PEFT's name ({@code "linear"}, {@code "cat"}, {@code "svd"}, {@code "ties"}, {@code "ties_svd"},
+         * {@code "dare_linear"}, {@code "dare_ties"}, {@code "dare_linear_svd"}, {@code "dare_ties_svd"},
+         * {@code "magnitude_prune"}, {@code "magnitude_prune_svd"}).
          *
          * @param name the combination type
          * @return the combination
-         * @throws IllegalArgumentException for other names (PEFT's ties/dare/magnitude_prune variants are not
-         *     implemented)
+         * @throws IllegalArgumentException for other names
          */
         public static Combination parse(String name) {
             for (Combination c : values()) {
-                if (c.name().toLowerCase(Locale.ROOT).equals(name)) {
+                if (c.peftName().equals(name)) {
                     return c;
                 }
             }
-            throw new IllegalArgumentException("Unsupported combination_type '" + name + "'; supported: linear, cat, "
-                    + "svd (PEFT's ties, dare_* and magnitude_prune variants are not implemented)");
+            throw new IllegalArgumentException("Unsupported combination_type '" + name + "'; expected one of "
+                    + Arrays.stream(values()).map(Combination::peftName).toList());
+        }
+
+        /**
+         * Returns PEFT's name of the combination.
+         *
+         * @return e.g. {@code "dare_ties_svd"}
+         */
+        public String peftName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The {@code svd} and {@code *_svd} forms, whose rank is {@code svd_rank}. */
+        boolean isSvd() {
+            return svd;
+        }
+
+        /** The pruning forms, which need {@code density}. */
+        boolean usesDensity() {
+            return merge != null && merge != TaskArithmetic.Merge.LINEAR;
+        }
+
+        /** The DARE forms, which draw from {@link Options#seed()}. */
+        boolean isRandom() {
+            return merge != null && merge.random();
+        }
+
+        TaskArithmetic.Merge merge() {
+            return merge;
+        }
+    }
+
+    /** How the ties forms elect each entry's sign (PEFT's {@code majority_sign_method}). */
+    public enum MajoritySign {
+        /** The sign of the sum of the pruned task values (PEFT's default). */
+        TOTAL,
+        /** The sign of the sum of their signs: the more frequent sign. */
+        FREQUENCY;
+
+        /**
+         * Parses PEFT's name.
+         *
+         * @param name {@code "total"} or {@code "frequency"}
+         * @return the method
+         * @throws IllegalArgumentException for other names
+         */
+        public static MajoritySign parse(String name) {
+            for (MajoritySign m : values()) {
+                if (m.name().toLowerCase(Locale.ROOT).equals(name)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException(
+                    "Unsupported majority_sign_method '" + name + "'; expected \"total\" or \"frequency\"");
+        }
+    }
+
+    /**
+     * The arguments of {@code add_weighted_adapter} after the names and weights, in PEFT's names. Build it with
+     * {@link #of(Combination)} and the {@code with…} methods; the arguments a combination does not use are ignored,
+     * as in PEFT. ({@code svd_full_matrices} and {@code svd_driver} have no counterpart: the SVD is truncated.)
+     *
+     * @param combinationType how to combine
+     * @param svdRank the SVD forms' rank ({@code null}: the largest of the adapters' ranks)
+     * @param svdClamp the quantile in [0, 1] to clamp the SVD factors to ({@code null}: no clamping)
+     * @param density the fraction in [0, 1] of each task tensor's entries to keep; required by the ties, dare and
+     *     magnitude_prune forms (dare: in (0, 1])
+     * @param majoritySignMethod the sign election of the ties forms
+     * @param seed the seed of DARE's Bernoulli masks ({@code null}: a fresh, unseeded {@code java.util.Random})
+     */
+    public record Options(
+            Combination combinationType,
+            Integer svdRank,
+            Double svdClamp,
+            Double density,
+            MajoritySign majoritySignMethod,
+            Long seed) {
+
+        /** Validates each argument on its own (combination-dependent checks happen in {@code add}). */
+        public Options {
+            if (combinationType == null || majoritySignMethod == null) {
+                throw new IllegalArgumentException("combination_type and majority_sign_method must not be null");
+            }
+            if (svdRank != null && svdRank < 1) {
+                throw new IllegalArgumentException("svd_rank must be >= 1, got " + svdRank);
+            }
+            if (svdClamp != null && !(svdClamp >= 0 && svdClamp <= 1)) {
+                throw new IllegalArgumentException("svd_clamp is a quantile in [0, 1], got " + svdClamp);
+            }
+            if (density != null && !(density >= 0 && density <= 1)) {
+                throw new IllegalArgumentException(
+                        "density is the fraction of values to keep, in [0, 1]; got " + density);
+            }
+        }
+
+        /**
+         * PEFT's defaults for one combination: no {@code svd_rank}, {@code svd_clamp}, {@code density} or seed,
+         * {@code majority_sign_method="total"}.
+         *
+         * @param combinationType how to combine
+         * @return the options
+         */
+        public static Options of(Combination combinationType) {
+            return new Options(combinationType, null, null, null, MajoritySign.TOTAL, null);
+        }
+
+        /**
+         * Returns a copy with another {@code svd_rank}.
+         *
+         * @param rank the SVD rank, or null for the largest of the adapters' ranks
+         * @return the options
+         */
+        public Options withSvdRank(Integer rank) {
+            return new Options(combinationType, rank, svdClamp, density, majoritySignMethod, seed);
+        }
+
+        /**
+         * Returns a copy with another {@code svd_clamp}.
+         *
+         * @param quantile the quantile in [0, 1], or null for none
+         * @return the options
+         */
+        public Options withSvdClamp(Double quantile) {
+            return new Options(combinationType, svdRank, quantile, density, majoritySignMethod, seed);
+        }
+
+        /**
+         * Returns a copy with another {@code density}.
+         *
+         * @param fraction the fraction of entries to keep, in [0, 1]
+         * @return the options
+         */
+        public Options withDensity(Double fraction) {
+            return new Options(combinationType, svdRank, svdClamp, fraction, majoritySignMethod, seed);
+        }
+
+        /**
+         * Returns a copy with another {@code majority_sign_method}.
+         *
+         * @param method total or frequency
+         * @return the options
+         */
+        public Options withMajoritySignMethod(MajoritySign method) {
+            return new Options(combinationType, svdRank, svdClamp, density, method, seed);
+        }
+
+        /**
+         * Returns a copy with another seed for DARE's masks.
+         *
+         * @param newSeed the seed, or null for an unseeded generator
+         * @return the options
+         */
+        public Options withSeed(Long newSeed) {
+            return new Options(combinationType, svdRank, svdClamp, density, majoritySignMethod, newSeed);
         }
     }
 
     private WeightedAdapters() {}
 
     /**
-     * Adds a combination of adapters with PEFT's defaults for the SVD ({@code svd_rank} = the largest rank, no clamp).
+     * Adds a combination of adapters with PEFT's defaults for the other arguments ({@code svd_rank} = the largest
+     * rank, no clamp, no density: so not for the pruning forms, which need {@link #add(AdaptedModel, List, List,
+     * String, Options)}).
      *
      * @param model the model
      * @param adapters names of the adapters to combine
      * @param weights one weight per adapter (may be negative)
      * @param newName the new adapter's name
-     * @param combinationType {@code "linear"}, {@code "cat"} or {@code "svd"}
-     * @throws IllegalArgumentException as {@link #add(AdaptedModel, List, List, String, Combination, Integer, Double)}
+     * @param combinationType {@code "linear"}, {@code "cat"} or {@code "svd"} ({@link Combination#parse})
+     * @throws IllegalArgumentException as {@link #add(AdaptedModel, List, List, String, Options)}
      */
     public static void add(
             AdaptedModel model, List<String> adapters, List<Double> weights, String newName, String combinationType) {
-        add(model, adapters, weights, newName, Combination.parse(combinationType), null, null);
+        add(model, adapters, weights, newName, Options.of(Combination.parse(combinationType)));
     }
 
     /**
-     * Adds a new, inactive LoRA adapter combining existing ones (PEFT's {@code add_weighted_adapter}). The model is
-     * unchanged on failure.
+     * Adds a combination of adapters with an SVD rank and clamp and no density.
      *
      * @param model the model
      * @param adapters names of the adapters to combine (at least one)
      * @param weights one finite weight per adapter
      * @param newName the new adapter's name
      * @param combination how to combine
-     * @param svdRank the SVD's rank ({@code null}: the largest of the adapters' ranks); only for {@code SVD}
+     * @param svdRank the SVD's rank ({@code null}: the largest of the adapters' ranks); only for the SVD forms
      * @param svdClamp the quantile in [0, 1] to clamp the SVD factors to ({@code null}: no clamping)
-     * @throws IllegalArgumentException if an adapter does not exist or has no plain-LoRA form, the name is taken,
-     *     {@code linear} gets different ranks, the adapters mix regex and list {@code target_modules}, or a module
-     *     targeted by the combination holds none of the adapters
+     * @throws IllegalArgumentException as {@link #add(AdaptedModel, List, List, String, Options)}
      */
     public static void add(
             AdaptedModel model,
@@ -122,9 +306,36 @@ public final class WeightedAdapters {
             Combination combination,
             Integer svdRank,
             Double svdClamp) {
+        add(
+                model,
+                adapters,
+                weights,
+                newName,
+                new Options(combination, svdRank, svdClamp, null, MajoritySign.TOTAL, null));
+    }
+
+    /**
+     * Adds a new, inactive LoRA adapter combining existing ones (PEFT's {@code add_weighted_adapter}). Everything is
+     * checked and computed before the model changes; it is unchanged on failure.
+     *
+     * @param model the model
+     * @param adapters names of the adapters to combine (at least one)
+     * @param weights one finite weight per adapter
+     * @param newName the new adapter's name
+     * @param options the combination type and its arguments
+     * @throws IllegalArgumentException if an adapter does not exist or has no plain-LoRA form, the name is taken,
+     *     {@code linear}, {@code ties}, {@code dare_*} or {@code magnitude_prune} get different ranks, a pruning form
+     *     has no {@code density} (or DARE has density 0), the adapters mix regex and list {@code target_modules}, the
+     *     SVD rank exceeds a module's {@code min(out, in)}, or a module targeted by the combination holds none of the
+     *     adapters
+     */
+    public static void add(
+            AdaptedModel model, List<String> adapters, List<Double> weights, String newName, Options options) {
         Map<String, AdapterConfig> configs = model.adapters();
-        check(configs, adapters, weights, newName, svdRank, svdClamp);
-        Combination how = adapters.size() == 1 ? Combination.LINEAR : combination;
+        WeightedConfig.check(configs, adapters, weights, newName);
+        Combination how = adapters.size() == 1 ? Combination.LINEAR : options.combinationType();
+        WeightedConfig.checkDensity(how, options.density());
+        Random random = !how.isRandom() ? null : options.seed() == null ? new Random() : new Random(options.seed());
         List<LoraForm> forms = new ArrayList<>();
         Map<String, LinearAdapter> created = new LinkedHashMap<>();
         try {
@@ -133,30 +344,33 @@ public final class WeightedAdapters {
             }
             int[] ranks = new int[adapters.size()];
             for (int i = 0; i < ranks.length; i++) {
-                ranks[i] = configRank(configs.get(adapters.get(i)), forms.get(i));
+                ranks[i] = WeightedConfig.rank(configs.get(adapters.get(i)), forms.get(i));
             }
-            int newRank = switch (how) {
-                case LINEAR -> {
-                    if (Arrays.stream(ranks).distinct().count() != 1) {
-                        throw new IllegalArgumentException("All adapters must have the same r value when "
-                                + "using combination_type linear; ranks of " + adapters + ": "
-                                + Arrays.toString(ranks) + " (use cat or svd)");
-                    }
-                    yield ranks[0];
-                }
-                case CAT -> Arrays.stream(ranks).sum();
-                case SVD ->
-                    svdRank != null ? svdRank : Arrays.stream(ranks).max().orElseThrow();
-            };
-            LoraConfig config =
-                    newConfig(configs.get(adapters.get(0)), forms.get(0), unionTargets(configs, adapters), newRank);
+            int newRank;
+            if (how == Combination.CAT) {
+                newRank = Arrays.stream(ranks).sum();
+            } else if (how.isSvd()) {
+                Integer svdRank = options.svdRank();
+                newRank = svdRank != null ? svdRank : Arrays.stream(ranks).max().orElseThrow();
+            } else if (Arrays.stream(ranks).distinct().count() != 1) {
+                throw new IllegalArgumentException("All adapters must have the same r value when using "
+                        + "combination_type " + how.peftName() + "; ranks of " + adapters + ": "
+                        + Arrays.toString(ranks) + " (use cat or an svd form)");
+            } else {
+                newRank = ranks[0];
+            }
+            LoraConfig config = WeightedConfig.newConfig(
+                    configs.get(adapters.get(0)),
+                    forms.get(0),
+                    WeightedConfig.unionTargets(configs, adapters),
+                    newRank);
             Map<String, Linear> targets = TargetModules.select(model.block(), config.targets());
             try (GradMode noGraphs = GradMode.off()) {
                 for (Map.Entry<String, Linear> e : targets.entrySet()) {
                     NDArray w = e.getValue().getDirectParameters().get("weight").getArray();
                     NDArray[] pair;
                     try (NDScope scope = new NDScope()) { // frees every temporary of the combination
-                        pair = combine(e.getKey(), forms, weights, how, newRank, svdClamp, w);
+                        pair = WeightedFactors.combine(e.getKey(), forms, weights, how, options, newRank, w, random);
                         NDScope.unregister(pair);
                     }
                     try (LoraFactors f = new LoraFactors(pair[0], pair[1], config.scalingFor(e.getKey()))) {
@@ -170,234 +384,6 @@ public final class WeightedAdapters {
         } finally {
             forms.forEach(LoraForm::close);
             created.values().forEach(LinearAdapter::close);
-        }
-    }
-
-    private static void check(
-            Map<String, AdapterConfig> configs,
-            List<String> adapters,
-            List<Double> weights,
-            String newName,
-            Integer svdRank,
-            Double svdClamp) {
-        if (adapters.isEmpty() || adapters.size() != weights.size()) {
-            throw new IllegalArgumentException("add_weighted_adapter needs one weight per adapter and at least one "
-                    + "adapter; got adapters " + adapters + " and weights " + weights);
-        }
-        for (String a : adapters) {
-            if (!configs.containsKey(a)) {
-                throw new IllegalArgumentException("Adapter " + a + " does not exist; adapters: " + configs.keySet());
-            }
-        }
-        if (new LinkedHashSet<>(adapters).size() != adapters.size()) {
-            throw new IllegalArgumentException("Adapters to combine must be distinct, got " + adapters);
-        }
-        for (Double w : weights) {
-            if (w == null || !Double.isFinite(w)) {
-                throw new IllegalArgumentException("Weights must be finite numbers, got " + weights);
-            }
-        }
-        AdapterNames.checkNew(newName, configs.keySet());
-        if (svdRank != null && svdRank < 1) {
-            throw new IllegalArgumentException("svd_rank must be >= 1, got " + svdRank);
-        }
-        if (svdClamp != null && !(svdClamp >= 0 && svdClamp <= 1)) {
-            throw new IllegalArgumentException("svd_clamp is a quantile in [0, 1], got " + svdClamp);
-        }
-    }
-
-    /** PEFT's rank of an adapter: {@code max(r, *rank_pattern.values())}; other methods: their LoRA form's. */
-    private static int configRank(AdapterConfig config, LoraForm form) {
-        if (config instanceof LoraConfig lc) {
-            return Math.max(
-                    lc.r(),
-                    lc.rankPattern().values().stream()
-                            .mapToInt(Integer::intValue)
-                            .max()
-                            .orElse(0));
-        }
-        return form.config().r();
-    }
-
-    private static ModuleMatcher unionTargets(Map<String, AdapterConfig> configs, List<String> adapters) {
-        List<ModuleMatcher> matchers = adapters.stream()
-                .map(a -> configs.get(a).targets().targetModules())
-                .toList();
-        long regexes = matchers.stream().filter(m -> m.regex() != null).count();
-        if (regexes != 0 && regexes != matchers.size()) {
-            throw new IllegalArgumentException("all adapter configs should follow the same target modules type. "
-                    + "Combining adapters with `target_modules` type being a mix of list/set and string is not "
-                    + "supported; " + adapters + " target " + matchers);
-        }
-        if (regexes != 0) {
-            return ModuleMatcher.regex(String.join(
-                    "|", matchers.stream().map(m -> "(" + m.regex() + ")").toList()));
-        }
-        Set<String> names = new LinkedHashSet<>();
-        matchers.forEach(m -> names.addAll(m.names()));
-        return ModuleMatcher.names(List.copyOf(names));
-    }
-
-    /** The first adapter's config with the new rank as r and α, no patterns, the union of the targets. */
-    private static LoraConfig newConfig(AdapterConfig first, LoraForm form, ModuleMatcher targets, int rank) {
-        TargetSpec t = first.targets();
-        TargetSpec spec = new TargetSpec(
-                targets, t.excludeModules(), t.layersToTransform(), t.layersPattern(), t.modulesToSave());
-        LoraConfig base = first instanceof LoraConfig lc ? lc : form.config();
-        boolean rslora = base.useRslora();
-        LoraInit init = base.initLoraWeights();
-        return new LoraConfig(rank, rank, base.loraDropout(), rslora, init, spec, Map.of(), Map.of());
-    }
-
-    /** One module's combined {@code {A, B}} (float32). */
-    private static NDArray[] combine(
-            String module,
-            List<LoraForm> forms,
-            List<Double> weights,
-            Combination how,
-            int newRank,
-            Double clamp,
-            NDArray weight) {
-        List<LoraFactors> present = new ArrayList<>();
-        List<Double> w = new ArrayList<>();
-        for (int i = 0; i < forms.size(); i++) {
-            LoraFactors f = forms.get(i).factors().get(module);
-            if (f != null) {
-                present.add(f);
-                w.add(weights.get(i));
-            }
-        }
-        if (present.isEmpty()) {
-            throw new IllegalArgumentException("Module '" + module + "' is targeted by the combined adapter but holds "
-                    + "none of the adapters to combine (their exclude_modules / layers_to_transform differ)");
-        }
-        return switch (how) {
-            case LINEAR -> linear(module, present, w, newRank);
-            case CAT -> cat(present, w, newRank, weight.getManager());
-            case SVD -> WeightedSvd.svd(module, present, w, newRank, clamp, weight.getShape(), weight.getManager());
-        };
-    }
-
-    private static NDArray[] linear(String module, List<LoraFactors> present, List<Double> w, int newRank) {
-        NDArray a = null;
-        NDArray b = null;
-        for (int i = 0; i < present.size(); i++) {
-            LoraFactors f = present.get(i);
-            if (f.rank() != newRank) {
-                throw new IllegalArgumentException("combination_type linear needs rank " + newRank + " in every module;"
-                        + " module '" + module + "' has an adapter of rank " + f.rank() + " (use cat or svd)");
-            }
-            double ws = w.get(i) * f.scaling();
-            // PEFT puts the sign on A only (√ of a negative weight would be NaN; on both it would cancel)
-            float wa = (float) (Math.signum(ws) * Math.sqrt(Math.abs(ws)));
-            float wb = (float) Math.sqrt(Math.abs(ws));
-            NDArray ta = f.a().mul(wa); // LoRA forms are float32
-            NDArray tb = f.b().mul(wb);
-            a = a == null ? ta : a.add(ta);
-            b = b == null ? tb : b.add(tb);
-        }
-        return new NDArray[] {a, b};
-    }
-
-    private static NDArray[] cat(List<LoraFactors> present, List<Double> w, int newRank, NDManager scratch) {
-        List<NDArray> as = new ArrayList<>();
-        List<NDArray> bs = new ArrayList<>();
-        long rank = 0;
-        for (int i = 0; i < present.size(); i++) {
-            LoraFactors f = present.get(i);
-            // PEFT: A · weight · scaling, two float32 products
-            as.add(f.a().mul(w.get(i).floatValue()).mul(f.scaling()));
-            bs.add(f.b().add(0f)); // a copy: the result must not alias the form's factors
-            rank += f.rank();
-        }
-        long in = present.get(0).a().getShape().get(1);
-        long out = present.get(0).b().getShape().get(0);
-        if (rank < newRank) { // modules holding only some adapters: PEFT fills the first rows, the rest stay zero
-            as.add(scratch.zeros(new Shape(newRank - rank, in), DataType.FLOAT32));
-            bs.add(scratch.zeros(new Shape(out, newRank - rank), DataType.FLOAT32));
-        }
-        return new NDArray[] {NDArrays.concat(new NDList(as), 0), NDArrays.concat(new NDList(bs), 1)};
-    }
-
-    /** The SVD combination, kept apart for its numerics. */
-    static final class WeightedSvd {
-
-        private WeightedSvd() {}
-
-        static NDArray[] svd(
-                String module,
-                List<LoraFactors> present,
-                List<Double> w,
-                int newRank,
-                Double clamp,
-                Shape weightShape,
-                NDManager scratch) {
-            long out = weightShape.get(0);
-            long in = weightShape.get(1);
-            if (newRank > Math.min(out, in)) {
-                throw new IllegalArgumentException("svd rank " + newRank + " exceeds min(out, in) = "
-                        + Math.min(out, in) + " of module '" + module + "'");
-            }
-            NDArray delta = scratch.zeros(new Shape(out, in), DataType.FLOAT64);
-            for (int i = 0; i < present.size(); i++) {
-                LoraFactors f = present.get(i);
-                NDArray b64 = f.b().toType(DataType.FLOAT64, true);
-                NDArray a64 = f.a().toType(DataType.FLOAT64, true);
-                delta = delta.add(b64.matMul(a64).mul(w.get(i) * f.scaling()));
-            }
-            NDArray b;
-            NDArray a;
-            RandomizedSvd.Result r = truncated(delta, newRank, present);
-            if (r == null) { // ΔW is zero
-                b = scratch.zeros(new Shape(out, newRank), DataType.FLOAT64);
-                a = scratch.zeros(new Shape(newRank, in), DataType.FLOAT64);
-            } else {
-                b = r.u().mul(r.s().reshape(1, -1));
-                a = r.vt();
-                long k = r.s().getShape().get(0);
-                if (k < newRank) { // ΔW's rank is below the requested one: the missing singular values are zero
-                    b = b.concat(scratch.zeros(new Shape(out, newRank - k), DataType.FLOAT64), 1);
-                    a = a.concat(scratch.zeros(new Shape(newRank - k, in), DataType.FLOAT64), 0);
-                }
-            }
-            if (clamp != null) {
-                double hi = quantile(b, a, clamp);
-                b = b.clip(-hi, hi);
-                a = a.clip(-hi, hi);
-            }
-            return new NDArray[] {a.toType(DataType.FLOAT32, true), b.toType(DataType.FLOAT32, true)};
-        }
-
-        /** The truncated SVD at the requested rank, or at ΔW's numerical rank when that is lower; null for zero. */
-        private static RandomizedSvd.Result truncated(NDArray delta, int rank, List<LoraFactors> present) {
-            long sum = present.stream().mapToLong(LoraFactors::rank).sum();
-            // the sketch spans every column of ΔW (its rank is at most the sum of the ranks): the SVD is exact
-            int oversamples = (int) Math.max(0, sum - rank) + 4;
-            for (int k = (int) Math.min(rank, sum); k >= 1; k--) {
-                try {
-                    return RandomizedSvd.decompose(
-                            delta, new RandomizedSvd.Options(k, oversamples, 2, 20_240_601L, true));
-                } catch (IllegalArgumentException e) {
-                    String msg = String.valueOf(e.getMessage());
-                    if (!msg.contains("numerical rank") && !msg.contains("is zero")) {
-                        throw e;
-                    }
-                }
-            }
-            return null;
-        }
-
-        /** torch.quantile (linear interpolation) of the entries of U·diag(S) and Vh together. */
-        private static double quantile(NDArray b, NDArray a, double q) {
-            double[] x = new double[(int) (b.size() + a.size())];
-            double[] bv = b.toDoubleArray();
-            System.arraycopy(bv, 0, x, 0, bv.length);
-            System.arraycopy(a.toDoubleArray(), 0, x, bv.length, (int) a.size());
-            Arrays.sort(x);
-            double pos = q * (x.length - 1);
-            int lo = (int) Math.floor(pos);
-            int hi = Math.min(lo + 1, x.length - 1);
-            return x[lo] + (x[hi] - x[lo]) * (pos - lo);
         }
     }
 }

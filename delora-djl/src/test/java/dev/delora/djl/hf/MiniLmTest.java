@@ -97,6 +97,7 @@ class MiniLmTest {
                             "classifier.bias"),
                     m.report().missingKeys());
             assertTrue(m.report().messages().get(0).contains("newly initialized"));
+            assertEquals(List.of("bert.pooler.dense", "classifier"), m.report().newModules());
             HfSequenceClassifier c = (HfSequenceClassifier) m.block();
             NDArray logits = c.forward(
                             new ParameterStore(manager, false),

@@ -199,7 +199,7 @@ class WeightedAdaptersTest {
         e = assertThrows(
                 IllegalArgumentException.class,
                 () -> WeightedAdapters.add(model, List.of("a", "b"), WEIGHTS, "x", "ties"));
-        assertTrue(e.getMessage().contains("ties"), e.getMessage());
+        assertTrue(e.getMessage().contains("ties needs density"), e.getMessage()); // WeightedAdaptersPruningTest
         e = assertThrows(
                 IllegalArgumentException.class,
                 () -> WeightedAdapters.add(model, List.of("a", "b"), List.of(1.0), "x", "cat"));

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
+import dev.delora.core.AdapterConfig;
 import dev.delora.djl.hf.HfExport;
 import dev.delora.djl.hf.HfSequenceClassifier;
 import dev.delora.djl.peft.AdaptedModel;
@@ -212,9 +213,17 @@ public final class GlueRunner {
             Block block = loaded.block();
             model.setBlock(block);
             List<String> head = block instanceof HfSequenceClassifier c ? c.headModules() : List.of("classifier");
-            AdaptedModel peft = AdaptedModel.inject(block, hp.adapterConfig(head));
+            AdapterConfig adapterConfig = hp.adapterConfig(head, loaded.report().newModules());
+            List<String> saved = adapterConfig.targets().modulesToSave();
+            AdaptedModel peft = AdaptedModel.inject(block, adapterConfig);
             String trainable = ParameterCounts.of(peft).toString();
             out.printf(Locale.ROOT, "%s | %s | seed %d | %s%n", task.id(), hp.method(), seed, trainable);
+            if (saved.size() > head.size()) {
+                out.printf(
+                        Locale.ROOT,
+                        "not in the checkpoint, so trained and saved with the adapter: %s%n",
+                        saved.subList(head.size(), saved.size()));
+            }
 
             EncodedExamples train;
             EncodedExamples validation;
@@ -329,6 +338,11 @@ public final class GlueRunner {
                                     output.resolve("seed-" + seed + "-adapter-as-lora"),
                                     metadata)
                             : null;
+                    // the adapter's own logits (unmerged) next to it, for check_java_export.py
+                    GlueRunFiles.writeJavaLogits(adapter, model.getNDManager(), block, test);
+                    if (asLora != null) {
+                        GlueRunFiles.writeJavaLogits(asLora, model.getNDManager(), block, test);
+                    }
                     out.printf(
                             Locale.ROOT,
                             "saved the best adapter to %s (as plain LoRA: %s)%n",

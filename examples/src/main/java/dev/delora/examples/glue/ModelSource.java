@@ -7,6 +7,7 @@ import dev.delora.djl.hf.HfConfig;
 import dev.delora.djl.hf.HfHub;
 import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.hf.HfTokenizer;
+import dev.delora.djl.hf.HfWeights;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -31,8 +32,11 @@ public record ModelSource(String spec) {
      * @param config its config (with the task's number of labels)
      * @param tokenizer the tokenizer (close it)
      * @param tokenizerJson the original {@code tokenizer.json}, shipped with exports
+     * @param report what the checkpoint held: its {@link HfWeights.LoadReport#newModules() new modules} (the
+     *     embedded model's pooler and every new head) have values only in this model
      */
-    public record Loaded(Block block, HfConfig config, HfTokenizer tokenizer, String tokenizerJson) {}
+    public record Loaded(
+            Block block, HfConfig config, HfTokenizer tokenizer, String tokenizerJson, HfWeights.LoadReport report) {}
 
     /**
      * Loads the model with a new classification head of {@code numLabels} outputs.
@@ -50,7 +54,7 @@ public record ModelSource(String spec) {
             try (InputStream in = EmbeddedModels.class.getResourceAsStream(EmbeddedModels.MINILM_TOKENIZER)) {
                 json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
-            return new Loaded(m.block(), m.config(), m.tokenizer(), json);
+            return new Loaded(m.block(), m.config(), m.tokenizer(), json, m.report());
         }
         Path folder = Path.of(spec);
         if (!Files.isDirectory(folder)) {
@@ -58,14 +62,16 @@ public record ModelSource(String spec) {
         }
         HfModels.Loaded<?> m = HfModels.sequenceClassifier(folder, manager, numLabels);
         HfTokenizer tokenizer = HfTokenizer.load(folder, HfTokenizer.Options.of(maxLength));
-        return new Loaded(m.block(), m.config(), tokenizer, Files.readString(folder.resolve("tokenizer.json")));
+        return new Loaded(
+                m.block(), m.config(), tokenizer, Files.readString(folder.resolve("tokenizer.json")), m.report());
     }
 
     /**
      * What adapters trained on this model record as {@code base_model_name_or_path}, so that PEFT's
      * {@code AutoPeftModel…from_pretrained(adapter_dir)} finds the base: the hub id, the folder's absolute path, or
      * for the embedded model the hub repository its weights come from ({@code sentence-transformers/all-MiniLM-L6-v2};
-     * its pooler is not in that checkpoint and is initialised anew, see {@code EmbeddedModels}).
+     * its pooler is not in that checkpoint and is initialised anew, see {@code EmbeddedModels}, so the GLUE runner
+     * trains and saves it with the adapter).
      *
      * @return the name or path
      */

@@ -7,18 +7,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.hf.HfTokenizer;
+import dev.delora.djl.io.Safetensors;
+import dev.delora.djl.persist.PeftAdapters;
+import dev.delora.djl.tree.BlockTree;
 import dev.delora.fixtures.Fixtures;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -32,7 +38,7 @@ class GlueRunnerTest {
 
     @Test
     void protocolLogsTestOnlyOnImprovementAndTheExportReproducesTheBestTestMetric() throws Exception {
-        Path model = Fixtures.dir("hf/tiny-bert");
+        Path model = withoutPooler(Fixtures.dir("hf/tiny-bert"));
         Hyperparameters hp = new Hyperparameters(
                 "delora",
                 3,
@@ -89,6 +95,12 @@ class GlueRunnerTest {
                             .getAsString(),
                     folder);
         }
+        // the pooler the checkpoint lacks is trained and saved with the adapter (after the head)
+        assertTrue(log.toString(StandardCharsets.UTF_8)
+                .contains("not in the checkpoint, so trained and saved with the adapter: [bert.pooler.dense]"));
+        for (String folder : List.of("seed-42-adapter", "seed-42-adapter-as-lora")) {
+            assertAdapterReproducesItsLogitsOnAFreshBase(model, out.resolve(folder));
+        }
         // the merged export, reloaded as a plain model, gives the best epoch's test accuracy again
         Path exported = out.resolve("seed-42-merged");
         try (Model m = Model.newInstance("reload");
@@ -120,8 +132,7 @@ class GlueRunnerTest {
             }
             // java_logits.safetensors (for check_java_export.py) holds the merged model's logits on its inputs
             try (NDManager sub = m.getNDManager().newSubManager()) {
-                Map<String, NDArray> saved =
-                        dev.delora.djl.io.Safetensors.load(sub, exported.resolve("java_logits.safetensors"));
+                Map<String, NDArray> saved = Safetensors.load(sub, exported.resolve("java_logits.safetensors"));
                 NDArray again = loaded.block()
                         .forward(
                                 new ParameterStore(sub, false),
@@ -138,6 +149,55 @@ class GlueRunnerTest {
             double accuracy = correct / (double) test.size();
             // merged and unmerged forwards differ only by float rounding: at most one borderline sentence may flip
             assertEquals(run.testAtBest().get("accuracy"), accuracy, 1.0 / test.size() + 1e-12);
+        }
+    }
+
+    /** tiny-bert without its pooler weights, as the embedded MiniLM's checkpoint has none. */
+    private Path withoutPooler(Path source) throws IOException {
+        Path dir = Files.createDirectories(out.resolve("tiny-bert-without-pooler"));
+        for (String file : List.of("config.json", "tokenizer.json")) {
+            Files.copy(source.resolve(file), dir.resolve(file));
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            Map<String, NDArray> tensors =
+                    new LinkedHashMap<>(Safetensors.load(m, source.resolve("model.safetensors")));
+            tensors.keySet().removeIf(k -> k.startsWith("bert.pooler."));
+            Safetensors.write(dir.resolve("model.safetensors"), tensors, Map.of());
+        }
+        return dir;
+    }
+
+    /**
+     * A fresh load of the base gets another random pooler; the adapter folder alone (its modules_to_save) must bring
+     * back the trained one, so that the folder's java_logits.safetensors (the unmerged Java logits) come out again.
+     */
+    private static void assertAdapterReproducesItsLogitsOnAFreshBase(Path base, Path adapterDir) throws IOException {
+        Engine.getInstance().setRandomSeed(7);
+        try (Model m = Model.newInstance("fresh")) {
+            var loaded = HfModels.sequenceClassifier(base, m.getNDManager(), 2);
+            assertEquals(
+                    List.of("bert.pooler.dense", "classifier"), loaded.report().newModules());
+            Map<String, NDArray> file =
+                    Safetensors.load(m.getNDManager(), adapterDir.resolve("adapter_model.safetensors"));
+            NDArray savedPooler = file.get("base_model.model.bert.pooler.dense.weight");
+            assertNotNull(savedPooler, adapterDir + ": no pooler in " + file.keySet());
+            NDArray freshPooler = BlockTree.parameters(loaded.block())
+                    .get("bert.pooler.dense.weight")
+                    .getArray();
+            assertTrue(freshPooler.sub(savedPooler).abs().max().getFloat() > 1e-3, "the fresh pooler is another one");
+            PeftAdapters.load(loaded.block(), adapterDir);
+            Map<String, NDArray> saved =
+                    Safetensors.load(m.getNDManager(), adapterDir.resolve("java_logits.safetensors"));
+            NDArray logits = loaded.block()
+                    .forward(
+                            new ParameterStore(m.getNDManager(), false),
+                            new NDList(
+                                    saved.get("input_ids"), saved.get("attention_mask"), saved.get("token_type_ids")),
+                            false)
+                    .head();
+            assertEquals(GlueRunFiles.CHECK_ROWS, saved.get("logits").getShape().get(0));
+            float diff = logits.sub(saved.get("logits")).abs().max().getFloat();
+            assertTrue(diff < 1e-5f, adapterDir + ": max |logit difference| " + diff);
         }
     }
 
@@ -174,10 +234,11 @@ class GlueRunnerTest {
         GlueRunner.RunResult run = runner.run(
                 new GlueData.Splits(GlueTask.SST2, full.train().subList(0, 64), full.validation(), full.test()), 43);
         String text = log.toString(StandardCharsets.UTF_8);
-        // losses to float32 rounding: the fused attention kernel (default since) rounds differently from the eager
-        // operations that runner used; everything downstream (accuracies, pruned ranks) is still exact
-        assertEquals(1.3849275708198547, run.epochs().get(0).meanLoss(), 1e-6);
-        assertEquals(0.9355321675539017, run.epochs().get(1).meanLoss(), 1e-6);
+        // losses to 3e-3 (measured: 6.8e-4 and 1.7e-3): the classifier's last layer now computes, and so draws
+        // dropout masks for, the first token only (FirstTokenOnly), so the dropout stream differs from that runner's
+        // after the first step; before that change they agreed to 1e-6. Accuracies and pruned ranks are still exact.
+        assertEquals(1.3849275708198547, run.epochs().get(0).meanLoss(), 3e-3);
+        assertEquals(0.9355321675539017, run.epochs().get(1).meanLoss(), 3e-3);
         assertEquals(0.5298165137614679, run.epochs().get(0).validation().get("accuracy"));
         assertEquals(0.5298165137614679, run.epochs().get(1).validation().get("accuracy"));
         assertEquals(1, run.bestEpoch());
