@@ -12,12 +12,10 @@ import ai.djl.training.ParameterStore;
 import dev.delora.core.LinearAdapter;
 import dev.delora.core.LoraFactors;
 import dev.delora.core.lora.LoraConfig;
-import dev.delora.djl.hf.HfModels;
 import dev.delora.djl.io.Safetensors;
 import dev.delora.djl.peft.WeightedAdapters.Combination;
 import dev.delora.djl.peft.WeightedAdapters.MajoritySign;
 import dev.delora.djl.peft.WeightedAdapters.Options;
-import dev.delora.djl.persist.PeftAdapters;
 import dev.delora.fixtures.Fixtures;
 import java.util.List;
 import java.util.Map;
@@ -53,12 +51,7 @@ class WeightedAdaptersPruningTest {
     }
 
     static AdaptedModel sources() throws Exception {
-        var base = HfModels.sequenceClassifier(Fixtures.dir("peft/base"), manager, null);
-        AdaptedModel model = PeftAdapters.load(base.block(), Fixtures.dir("weighted/a"), "a");
-        for (String name : List.of("b", "c", "d")) {
-            PeftAdapters.load(model, Fixtures.dir("weighted/" + name), name);
-        }
-        return model;
+        return WeightedAdaptersTest.sources(manager, "a", "b", "c", "d");
     }
 
     static Options options(String type, double density) {

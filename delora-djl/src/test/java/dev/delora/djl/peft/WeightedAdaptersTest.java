@@ -48,10 +48,16 @@ class WeightedAdaptersTest {
     }
 
     static AdaptedModel sources() throws Exception {
+        return sources(manager, "a", "b", "c");
+    }
+
+    /** The fixture base with the named source adapters of {@code weighted/} loaded, the first one active. */
+    static AdaptedModel sources(NDManager manager, String first, String... more) throws Exception {
         var base = HfModels.sequenceClassifier(Fixtures.dir("peft/base"), manager, null);
-        AdaptedModel model = PeftAdapters.load(base.block(), Fixtures.dir("weighted/a"), "a");
-        PeftAdapters.load(model, Fixtures.dir("weighted/b"), "b");
-        PeftAdapters.load(model, Fixtures.dir("weighted/c"), "c");
+        AdaptedModel model = PeftAdapters.load(base.block(), Fixtures.dir("weighted/" + first), first);
+        for (String name : more) {
+            PeftAdapters.load(model, Fixtures.dir("weighted/" + name), name);
+        }
         return model;
     }
 
