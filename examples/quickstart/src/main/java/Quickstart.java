@@ -25,7 +25,7 @@ public class Quickstart {
                             .deloraLambda(12)
                             .init(DeloraInit.PAPER)
                             .targetModules("query", "value")
-                            // the head, and the pooler the checkpoint lacks (miniLm.report().newModules()):
+                            // the head, and the pooler the checkpoint lacks (miniLm.report().modulesToSave(...)):
                             // trained and saved with the adapter, which PEFT can then reproduce on the base
                             .modulesToSave("classifier", "bert.pooler.dense")
                             .build());

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import dev.delora.core.array.ArrayOps;
+import dev.delora.core.target.TargetSelector;
 import dev.delora.djl.io.TensorSource;
 import dev.delora.djl.tree.BlockTree;
 import java.io.IOException;
@@ -75,6 +76,22 @@ public final class HfWeights {
                     .map(k -> k.substring(0, Math.max(0, k.lastIndexOf('.'))))
                     .distinct()
                     .toList();
+        }
+
+        /**
+         * Returns the {@code modules_to_save} an adapter on this model needs to be reproducible from its folder: the
+         * head, then every {@link #newModules() new module} outside it (e.g. the embedded MiniLM's
+         * {@code bert.pooler.dense}), whose values exist only in this model.
+         *
+         * @param headModules the head's modules, e.g. {@code [classifier]}; new modules under them are not repeated
+         * @return the entries, head first
+         */
+        public List<String> modulesToSave(List<String> headModules) {
+            List<String> out = new ArrayList<>(headModules);
+            newModules().stream()
+                    .filter(m -> headModules.stream().noneMatch(h -> TargetSelector.namesModuleToSave(h, m)))
+                    .forEach(out::add);
+            return List.copyOf(out);
         }
 
         /**

@@ -98,6 +98,7 @@ class MiniLmTest {
                     m.report().missingKeys());
             assertTrue(m.report().messages().get(0).contains("newly initialized"));
             assertEquals(List.of("bert.pooler.dense", "classifier"), m.report().newModules());
+            assertEquals(List.of("classifier", "bert.pooler.dense"), m.report().modulesToSave(List.of("classifier")));
             HfSequenceClassifier c = (HfSequenceClassifier) m.block();
             NDArray logits = c.forward(
                             new ParameterStore(manager, false),

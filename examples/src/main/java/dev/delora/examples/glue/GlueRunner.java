@@ -213,7 +213,8 @@ public final class GlueRunner {
             Block block = loaded.block();
             model.setBlock(block);
             List<String> head = block instanceof HfSequenceClassifier c ? c.headModules() : List.of("classifier");
-            AdapterConfig adapterConfig = hp.adapterConfig(head, loaded.report().newModules());
+            // modules the checkpoint lacked (the embedded MiniLM's pooler) train and save with the adapter
+            AdapterConfig adapterConfig = hp.adapterConfig(loaded.report().modulesToSave(head));
             List<String> saved = adapterConfig.targets().modulesToSave();
             AdaptedModel peft = AdaptedModel.inject(block, adapterConfig);
             String trainable = ParameterCounts.of(peft).toString();

@@ -3,10 +3,8 @@ package dev.delora.examples.glue;
 import dev.delora.core.AdapterConfig;
 import dev.delora.core.method.AdapterMethods;
 import dev.delora.core.method.ConfigFields;
-import dev.delora.core.target.TargetSelector;
 import dev.delora.djl.persist.AdapterConfigJson;
 import dev.delora.djl.train.TrainerSettings;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,33 +62,15 @@ public record Hyperparameters(
     /**
      * Builds the adapter config; the classification head is always trained and saved ({@code modules_to_save}).
      *
-     * @param headModules the model's head modules (e.g. {@code classifier})
+     * @param headModules the modules trained and saved in full: the head (e.g. {@code classifier}) and, for a model
+     *     whose checkpoint lacked some modules, those too ({@code HfWeights.LoadReport#modulesToSave})
      * @return the config
      * @throws IllegalArgumentException naming the field if a value does not fit the method
      */
     public AdapterConfig adapterConfig(List<String> headModules) {
-        return adapterConfig(headModules, List.of());
-    }
-
-    /**
-     * Builds the adapter config for a model some of whose modules the checkpoint had no values for (the embedded
-     * MiniLM's pooler): those are trained and saved too ({@code modules_to_save}), after the head, since a frozen
-     * random module would make the adapter unreproducible on its base.
-     *
-     * @param headModules the model's head modules (e.g. {@code classifier})
-     * @param newModules module paths newly initialised by the load (e.g. {@code bert.pooler.dense});
-     *     those under a head module are skipped
-     * @return the config
-     * @throws IllegalArgumentException naming the field if a value does not fit the method
-     */
-    public AdapterConfig adapterConfig(List<String> headModules, List<String> newModules) {
-        List<String> modulesToSave = new ArrayList<>(headModules);
-        newModules.stream()
-                .filter(m -> headModules.stream().noneMatch(h -> TargetSelector.namesModuleToSave(h, m)))
-                .forEach(modulesToSave::add);
         Map<String, Object> fields = new LinkedHashMap<>(adapterFields);
         fields.put("target_modules", targets);
-        fields.put("modules_to_save", modulesToSave);
+        fields.put("modules_to_save", headModules);
         return AdapterConfigJson.fromFields(
                 AdapterMethods.byName(method), new ConfigFields(fields, method + " hyperparameters"));
     }
